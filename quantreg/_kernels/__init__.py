@@ -1,0 +1,1 @@
+"""Numba kernels: plain loops over float64 arrays, no pandas."""

@@ -1,0 +1,38 @@
+"""The ``DataFrame.quantreg`` accessor: a thin, stateless front to :mod:`quantreg.rolling`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from quantreg import rolling
+from quantreg.results import RollingOLSResult
+
+
+@pd.api.extensions.register_dataframe_accessor("quantreg")
+class QuantregAccessor:
+    """``df.quantreg.rolling_ols(...)`` and ``df.quantreg.rolling_resid(...)`` on a panel frame.
+
+    pandas builds the accessor on every attribute access, so ``__init__`` only keeps the frame.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, quantreg
+    >>> idx = pd.MultiIndex.from_product(
+    ...     [pd.date_range("2024-01-01", periods=4), ["A"]], names=["datetime", "instrument"])
+    >>> df = pd.DataFrame({"x": [1.0, 2, 3, 5], "y": [2.0, 4, 6, 10]}, index=idx)
+    >>> df.quantreg.rolling_resid(window=3).abs().max() < 1e-12
+    np.True_
+    """
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self._frame = frame
+
+    def rolling_ols(self, *args: Any, **kwargs: Any) -> RollingOLSResult:
+        """:func:`quantreg.rolling_ols` on this frame."""
+        return rolling.rolling_ols(self._frame, *args, **kwargs)
+
+    def rolling_resid(self, *args: Any, **kwargs: Any) -> pd.Series:
+        """:func:`quantreg.rolling_resid` on this frame."""
+        return rolling.rolling_resid(self._frame, *args, **kwargs)

@@ -1,0 +1,85 @@
+"""Named errors and warnings of quantreg, in one place.
+
+Errors subclass the built-in exception a pandas or scikit-learn user would expect (``ValueError``
+for bad values; ``KeyError`` as well for missing columns; ``TypeError`` as well for non-numeric
+data) so that existing ``except`` clauses keep working.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "QuantregError",
+    "PanelError",
+    "MissingColumnError",
+    "NonNumericError",
+    "MissingValueError",
+    "RankDeficientWindowWarning",
+    "QuantregWarning",
+]
+
+
+class QuantregError(ValueError):
+    """Base class of quantreg's input errors (a ``ValueError``)."""
+
+
+class PanelError(QuantregError):
+    """The panel (its index, its shape or its values) cannot be used as given."""
+
+
+class MissingColumnError(PanelError, KeyError):
+    """A requested column is not in the frame."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class NonNumericError(PanelError, TypeError):
+    """A column that must be numeric is not."""
+
+
+class MissingValueError(PanelError):
+    """``missing="raise"`` and the data hold NaN."""
+
+
+class QuantregWarning(UserWarning):
+    """Base class of quantreg's warnings."""
+
+
+class RankDeficientWindowWarning(QuantregWarning):
+    """Some windows were rank deficient (constant or collinear regressors); their outputs are NaN."""
+
+
+class TheoryInputError(QuantregError):
+    """Input to :mod:`quantreg.theory` (data, parameters, scale, family or shape) cannot be used."""
+
+
+class TheoryConvergenceWarning(QuantregWarning):
+    """An optimiser in :mod:`quantreg.theory` stopped before reaching its tolerance."""
+
+
+__all__ += ["TheoryInputError", "TheoryConvergenceWarning"]
+
+
+class FileFormatError(QuantregError):
+    """A file given to the ``quantreg`` command has an unsupported type or is not a panel."""
+
+
+__all__ += ["FileFormatError"]
+
+
+# --- selection (issue 3) -------------------------------------------------------------------
+from sklearn.exceptions import ConvergenceWarning as _SklearnConvergenceWarning  # noqa: E402
+
+
+class ParameterError(QuantregError):
+    """A parameter is outside its valid range (wording follows scikit-learn's)."""
+
+
+class SelectionConvergenceWarning(QuantregWarning, _SklearnConvergenceWarning):
+    """A penalised fit stopped at ``max_iter`` above its tolerance.
+
+    Also a :class:`sklearn.exceptions.ConvergenceWarning`, so existing filters keep working.
+    """
+
+
+__all__ += ["ParameterError", "SelectionConvergenceWarning"]

@@ -1,0 +1,288 @@
+"""Rolling OLS over a (datetime, instrument) panel: panel → kernels → results."""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+from collections.abc import Hashable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from quantreg._kernels.rolling import MISSING_DROP, MISSING_SKIP, RANK_DEFICIENT, rolling_ols_kernel
+from quantreg.exceptions import PanelError, RankDeficientWindowWarning
+from quantreg.panel import Panel, prepare_panel
+from quantreg.results import KernelOutput, RollingOLSResult
+
+__all__ = ["rolling_ols", "rolling_resid"]
+
+_MISSING = ("drop", "skip", "raise")
+_RESIDUAL = ("in_sample", "out_of_sample")
+
+
+def _check_choice(name: str, value: object, options: Sequence[str]) -> str:
+    if value not in options:
+        raise ValueError(f"The {name!r} parameter must be one of {list(options)}. Got {value!r} instead.")
+    return str(value)
+
+
+def _check_int(name: str, value: object, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        hint = ""
+        if isinstance(value, str):
+            hint = " Calendar windows such as '90D' are not supported; give a number of rows."
+        raise ValueError(
+            f"The {name!r} parameter must be an int in the range [{minimum}, inf). Got {value!r} instead.{hint}"
+        )
+    return int(value)
+
+
+def _check_options(
+    panel: Panel,
+    window: object,
+    min_nobs: object,
+    add_constant: bool,
+    expanding: bool,
+    halflife: object,
+) -> tuple[int | None, int, float]:
+    """Validate how the options relate to the data; return (window, min_nobs, lam)."""
+    k_params = len(panel.x_names) + int(add_constant)
+    if k_params == 0:
+        raise PanelError("there are no regressors: pass x= columns or keep add_constant=True.")
+    if window is None:
+        if not expanding:
+            raise ValueError("window is required unless expanding=True (an expanding window from each instrument's first row).")
+    else:
+        window = _check_int("window", window, 1)
+        if window < k_params:
+            raise ValueError(
+                f"window ({window}) is smaller than the number of regressors ({k_params}"
+                f"{', including the constant' if add_constant else ''}); use window >= {k_params} "
+                "or fewer regressors."
+            )
+    if min_nobs is None:
+        min_nobs = k_params
+    else:
+        min_nobs = _check_int("min_nobs", min_nobs, 1)
+        if min_nobs < k_params or (window is not None and min_nobs > window):
+            raise ValueError(
+                f"min_nobs ({min_nobs}) must be at least the number of regressors ({k_params}) "
+                f"and at most window ({window})."
+            )
+    if halflife is None:
+        lam = 1.0
+    else:
+        if isinstance(halflife, bool) or not isinstance(halflife, numbers.Real) or not (
+            0 < float(halflife) < math.inf
+        ):
+            raise ValueError(f"The 'halflife' parameter must be a positive finite number of rows. Got {halflife!r} instead.")
+        lam = 0.5 ** (1.0 / float(halflife))
+    if add_constant:
+        for j, name in enumerate(panel.x_names):
+            column = panel.x[:, j]
+            finite = column[~np.isnan(column)]
+            if finite.size and finite.min() == finite.max():
+                raise PanelError(
+                    f"regressor {name!r} is constant over the whole panel and duplicates the "
+                    "intercept; drop it, or pass add_constant=False to use it as the intercept."
+                )
+    return window, min_nobs, lam
+
+
+def rolling_ols(
+    data: pd.DataFrame,
+    y: Hashable | None = None,
+    x: Sequence[Hashable] | Hashable | None = None,
+    window: int | None = None,
+    *,
+    min_nobs: int | None = None,
+    add_constant: bool = True,
+    expanding: bool = False,
+    missing: str = "drop",
+    residual: str = "in_sample",
+    halflife: float | None = None,
+    time_level: Hashable | None = None,
+    instrument_level: Hashable | None = None,
+) -> RollingOLSResult:
+    """Rolling least squares of ``y`` on ``x`` for every instrument of a panel.
+
+    For the row of instrument ``i`` at time ``t``, OLS is fitted on that instrument's last
+    ``window`` rows ending at ``t`` (rows of other instruments never enter). The residual kept
+    is the *latest-coefficient residual* ``y_t − x_tᵀβ_t``.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Panel on a two-level MultiIndex (``datetime``, ``instrument``), in any row order.
+    y : column label, optional
+        Regressand; default: the last column.
+    x : column label or list of labels, optional
+        Regressors; default: every other column.
+    window : int
+        Number of rows of the instrument in each window (missing rows included, as in
+        statsmodels ``RollingOLS``). Optional only with ``expanding=True`` (then the window
+        grows from each instrument's first row without bound).
+    min_nobs : int, optional
+        Minimum number of non-missing rows a window needs to be estimated; default: the number
+        of regressors (with the constant). Must lie in ``[k, window]``.
+    add_constant : bool, default True
+        Add an intercept ``const`` (recovered from the window means).
+    expanding : bool, default False
+        Estimate the first ``window − 1`` rows of each instrument on the rows available so far
+        (when at least ``min_nobs``); otherwise they are NaN (status ``warmup``).
+    missing : {"drop", "skip", "raise"}
+        ``drop``: windows use their non-missing rows; ``skip``: a window containing any
+        missing row is NaN (status ``missing``); ``raise``: missing values are an error. A row
+        is missing when y or any regressor is NaN.
+    residual : {"in_sample", "out_of_sample"}
+        ``in_sample``: ``y_t − x_tᵀβ_t``; ``out_of_sample``: ``y_t − x_tᵀβ_{t−1}`` with the
+        coefficients of the window ending at the instrument's previous row (no look-ahead).
+    halflife : float, optional
+        Exponentially weighted least squares: the row ``a`` rows before the window's last
+        row has weight ``0.5 ** (a / halflife)`` (age counted in rows, missing rows included).
+    time_level, instrument_level : index level names, optional
+        When the levels are not named ``datetime`` and ``instrument``.
+
+    Returns
+    -------
+    RollingOLSResult
+        ``params``, ``bse``, ``tvalues``, ``pvalues``, ``resid``, ``fitted``, ``nobs``,
+        ``rsquared``, ``rsquared_adj``, ``ssr``, ``llf``, ``aic``, ``bic``, ``status``…, all on
+        the caller's index and row order.
+
+    Warns
+    -----
+    RankDeficientWindowWarning
+        Once, with the count, when some windows have a constant or collinear regressor; their
+        outputs are NaN (status ``rank_deficient``).
+
+    Notes
+    -----
+    Each window's count, weighted means and centred cross-products of ``[x, y]`` are obtained
+    by merging per-block partial statistics without subtraction (Chan, Golub & LeVeque), so
+    price-level data lose no digits; slopes solve ``S_xx β = S_xy`` by Cholesky on the
+    column-scaled matrix and the intercept is ``ȳ − x̄ᵀβ``. With weights ``w`` (halflife):
+    ``SSR = Σ w e²``, ``s² = SSR / (nobs − k)``, ``llf = −n/2·(log(2π·SSR/n) + 1) + ½ Σ log w``,
+    exactly as statsmodels ``WLS`` on the window.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, quantreg
+    >>> idx = pd.MultiIndex.from_product(
+    ...     [pd.date_range("2024-01-01", periods=6), ["A", "B"]], names=["datetime", "instrument"])
+    >>> x = np.array([0.0, 5, 1, 3, 4, 2, 2, 8, 3, 1, 7, 0])
+    >>> df = pd.DataFrame({"x": x, "y": 1.0 + 2.0 * x}, index=idx)
+    >>> res = quantreg.rolling_ols(df, window=3)
+    >>> res.params.loc[("2024-01-06", "A")].round(10).tolist()
+    [1.0, 2.0]
+    >>> res.status.head(4).tolist()    # no window of 3 rows yet for either instrument
+    ['warmup', 'warmup', 'warmup', 'warmup']
+    """
+    panel, output, window, min_nobs, missing, residual = _fit(
+        data, y, x, window, min_nobs, add_constant, expanding, missing, residual, halflife,
+        time_level, instrument_level, full=True,
+    )
+    return RollingOLSResult(
+        panel=panel,
+        output=output,
+        window=window,
+        min_nobs=min_nobs,
+        add_constant=add_constant,
+        expanding=expanding,
+        missing=missing,
+        residual=residual,
+        halflife=halflife,
+    )
+
+
+def _fit(
+    data, y, x, window, min_nobs, add_constant, expanding, missing, residual, halflife,
+    time_level, instrument_level, *, full: bool,
+) -> tuple[Panel, KernelOutput, int | None, int, str, str]:
+    """Validate, run the kernel, warn about rank-deficient windows."""
+    missing = _check_choice("missing", missing, _MISSING)
+    residual = _check_choice("residual", residual, _RESIDUAL)
+    panel = prepare_panel(
+        data, y, x, missing=missing, time_level=time_level, instrument_level=instrument_level
+    )
+    window, min_nobs, lam = _check_options(panel, window, min_nobs, add_constant, expanding, halflife)
+    output = _run_kernel(panel, window, min_nobs, add_constant, expanding, missing, residual, lam, full)
+    n_rank = int(np.count_nonzero(output.status == RANK_DEFICIENT))
+    if n_rank:
+        warnings.warn(
+            f"{n_rank} of {panel.n_rows} windows are rank deficient (a regressor constant within "
+            "the window, or collinear regressors); their outputs are NaN. Inspect result.status "
+            "to find them.",
+            RankDeficientWindowWarning,
+            stacklevel=3,
+        )
+    return panel, output, window, min_nobs, missing, residual
+
+
+def _run_kernel(
+    panel: Panel,
+    window: int | None,
+    min_nobs: int,
+    add_constant: bool,
+    expanding: bool,
+    missing: str,
+    residual: str,
+    lam: float,
+    full: bool,
+) -> KernelOutput:
+    n, k = panel.x.shape
+    k_params = k + int(add_constant)
+    if window is None:  # expanding without bound: one block as long as the longest instrument
+        window = max(int(np.diff(panel.offsets).max()), 1)
+    rows = n if full else 0  # the residual-only path skips params, bse and stats
+    out = KernelOutput(
+        params=np.empty((rows, k_params)),
+        bse=np.empty((rows, k_params)),
+        resid=np.empty(n),
+        fitted=np.empty(n),
+        nobs=np.empty(n, dtype=np.int64),
+        status=np.empty(n, dtype=np.int8),
+        stats=np.empty((rows, 4)),
+    )
+    rolling_ols_kernel(
+        panel.x, panel.y, panel.offsets, window, min_nobs, expanding,
+        MISSING_SKIP if missing == "skip" else MISSING_DROP, add_constant, lam,
+        residual == "out_of_sample", full, *out,
+    )
+    return out
+
+
+def rolling_resid(
+    data: pd.DataFrame,
+    y: Hashable | None = None,
+    x: Sequence[Hashable] | Hashable | None = None,
+    window: int | None = None,
+    *,
+    min_nobs: int | None = None,
+    add_constant: bool = True,
+    expanding: bool = False,
+    missing: str = "drop",
+    residual: str = "in_sample",
+    halflife: float | None = None,
+    time_level: Hashable | None = None,
+    instrument_level: Hashable | None = None,
+) -> pd.Series:
+    """The residuals of :func:`rolling_ols` (same arguments) as a Series named ``residual``.
+
+    Only the residuals are computed and kept, which saves the memory of params and statistics.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, quantreg
+    >>> idx = pd.MultiIndex.from_product(
+    ...     [pd.date_range("2024-01-01", periods=5), ["A"]], names=["datetime", "instrument"])
+    >>> df = pd.DataFrame({"x": [1.0, 2, 3, 4, 5], "y": [1.0, 2, 4, 4, 5]}, index=idx)
+    >>> quantreg.rolling_resid(df, window=3).round(4).tolist()
+    [nan, nan, -0.1667, 0.3333, -0.1667]
+    """
+    panel, output, *_ = _fit(
+        data, y, x, window, min_nobs, add_constant, expanding, missing, residual, halflife,
+        time_level, instrument_level, full=False,
+    )
+    return pd.Series(panel.to_caller_order(output.resid), index=panel.index, name="residual")
