@@ -1,0 +1,154 @@
+"""Bad input gets a clear error naming the problem and the fix (quantreg.panel, quantreg.rolling)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import quantreg
+from quantreg.exceptions import MissingColumnError, MissingValueError, NonNumericError, PanelError
+from references import make_test_panel
+
+
+@pytest.fixture
+def df() -> pd.DataFrame:
+    return make_test_panel(2, 20, 2, seed=1)
+
+
+def test_not_a_multiindex(df):
+    with pytest.raises(PanelError, match=r"two-level MultiIndex .* got a DatetimeIndex.*set_index"):
+        quantreg.rolling_ols(df.reset_index(level="instrument"), window=5)
+    with pytest.raises(PanelError, match=r"got a MultiIndex with 3 levels"):
+        quantreg.rolling_ols(df.assign(z=1).set_index("z", append=True), window=5)
+
+
+def test_not_a_dataframe(df):
+    with pytest.raises(PanelError, match=r"expected a pandas DataFrame .* got Series.*to_frame"):
+        quantreg.rolling_ols(df["y"], window=5)
+
+
+def test_level_names_that_cannot_be_resolved(df):
+    no_time = df.copy()
+    no_time.index = no_time.index.set_levels(no_time.index.levels[0].astype(str), level=0)
+    no_time = no_time.rename_axis(["a", "b"])
+    with pytest.raises(PanelError, match=r"cannot tell which index level is time.*time_level="):
+        quantreg.rolling_ols(no_time, window=5)
+    with pytest.raises(PanelError, match=r"time level 'when' is not in the index levels"):
+        quantreg.rolling_ols(df, window=5, time_level="when")
+    with pytest.raises(PanelError, match=r"name the same index level"):
+        quantreg.rolling_ols(df, window=5, time_level="datetime", instrument_level="datetime")
+
+
+def test_duplicated_entries(df):
+    dup = pd.concat([df, df.iloc[[3]]])
+    with pytest.raises(PanelError, match=r"duplicated \(datetime, instrument\) entries, first .*duplicated\(keep='last'\)"):
+        quantreg.rolling_ols(dup, window=5)
+    shuffled = dup.sample(frac=1.0, random_state=0)
+    with pytest.raises(PanelError, match=r"duplicated \(datetime, instrument\) entries"):
+        quantreg.rolling_ols(shuffled, window=5)
+
+
+def test_non_numeric_column(df):
+    bad = df.assign(x1=df["x1"].astype(str))
+    with pytest.raises(NonNumericError, match=r"column 'x1' has non-numeric dtype .*pd.to_numeric"):
+        quantreg.rolling_ols(bad, window=5)
+    with pytest.raises(TypeError):  # also a TypeError, as pandas users expect
+        quantreg.rolling_ols(bad, window=5)
+    # a non-numeric column that is not used is fine
+    assert quantreg.rolling_ols(df.assign(name="a"), y="y", x=["x0", "x1"], window=5).params.shape[1] == 3
+
+
+def test_infinite_values(df):
+    bad = df.copy()
+    bad.iloc[4, 0] = np.inf
+    with pytest.raises(PanelError, match=r"column 'x0' holds 1 infinite value\(s\), first at .*replace"):
+        quantreg.rolling_ols(bad, window=5)
+
+
+def test_window_smaller_than_the_number_of_regressors(df):
+    with pytest.raises(ValueError, match=r"window \(2\) is smaller than the number of regressors \(3, including the constant\)"):
+        quantreg.rolling_ols(df, window=2)
+    with pytest.raises(ValueError, match=r"window \(1\) is smaller than the number of regressors \(2\)"):
+        quantreg.rolling_ols(df, window=1, add_constant=False)
+
+
+def test_bad_option_values(df):
+    with pytest.raises(ValueError, match=r"The 'window' parameter must be an int in the range \[1, inf\). Got 0"):
+        quantreg.rolling_ols(df, window=0)
+    with pytest.raises(ValueError, match=r"Got '90D' instead. Calendar windows"):
+        quantreg.rolling_ols(df, window="90D")
+    with pytest.raises(ValueError, match=r"window is required unless expanding=True"):
+        quantreg.rolling_ols(df)
+    with pytest.raises(ValueError, match=r"min_nobs \(2\) must be at least the number of regressors \(3\) and at most window \(5\)"):
+        quantreg.rolling_ols(df, window=5, min_nobs=2)
+    with pytest.raises(ValueError, match=r"min_nobs \(6\) must be"):
+        quantreg.rolling_ols(df, window=5, min_nobs=6)
+    with pytest.raises(ValueError, match=r"The 'missing' parameter must be one of \['drop', 'skip', 'raise'\]. Got 'none'"):
+        quantreg.rolling_ols(df, window=5, missing="none")
+    with pytest.raises(ValueError, match=r"The 'residual' parameter must be one of"):
+        quantreg.rolling_ols(df, window=5, residual="oos")
+    with pytest.raises(ValueError, match=r"The 'halflife' parameter must be a positive finite number"):
+        quantreg.rolling_ols(df, window=5, halflife=0)
+
+
+def test_missing_columns(df):
+    with pytest.raises(MissingColumnError, match=r"column\(s\) \['ret'\] not found .*available columns: \['x0', 'x1', 'y'\]"):
+        quantreg.rolling_ols(df, y="ret", window=5)
+    with pytest.raises(KeyError, match=r"\['beta'\] not found"):
+        quantreg.rolling_ols(df, x=["x0", "beta"], window=5)
+    with pytest.raises(PanelError, match=r"column 'y' is both the regressand \(y\) and a regressor"):
+        quantreg.rolling_ols(df, x=["x0", "y"], window=5)
+
+
+def test_empty_frame(df):
+    with pytest.raises(PanelError, match=r"the frame is empty"):
+        quantreg.rolling_ols(df.iloc[:0], window=5)
+
+
+def test_missing_raise(df):
+    bad = df.copy()
+    bad.iloc[6, 2] = np.nan
+    with pytest.raises(MissingValueError, match=r"column 'y' holds 1 missing value\(s\), first at .*missing='raise'"):
+        quantreg.rolling_ols(bad, window=5, missing="raise")
+    quantreg.rolling_ols(df, window=5, missing="raise")  # no NaN: fine
+
+
+def test_missing_index_values(df):
+    bad = df.reset_index()
+    bad.loc[3, "instrument"] = None
+    bad = bad.set_index(["datetime", "instrument"])
+    with pytest.raises(PanelError, match=r"index level 'instrument' holds missing values"):
+        quantreg.rolling_ols(bad, window=5)
+
+
+def test_constant_column_duplicating_the_intercept(df):
+    with pytest.raises(PanelError, match=r"regressor 'one' is constant over the whole panel .*add_constant=False"):
+        quantreg.rolling_ols(df.assign(one=1.0)[["one", "x0", "y"]], window=5)
+    with_const = quantreg.rolling_ols(df.assign(one=1.0)[["one", "x0", "y"]], window=5, add_constant=False)
+    plain = quantreg.rolling_ols(df[["x0", "y"]], window=5)
+    np.testing.assert_allclose(with_const.params.to_numpy(), plain.params.to_numpy(), rtol=1e-10, equal_nan=True)
+
+
+def test_no_regressors(df):
+    with pytest.raises(PanelError, match=r"there are no regressors"):
+        quantreg.rolling_ols(df[["y"]], window=5, add_constant=False)
+    mean_only = quantreg.rolling_ols(df[["y"]], window=5)  # intercept only: the rolling mean
+    expected = df["y"].groupby(level="instrument").transform(lambda s: s.rolling(5).mean())
+    np.testing.assert_allclose(mean_only.params["const"], expected, rtol=1e-12)
+
+
+def test_duplicated_column_labels(df):
+    bad = df.copy()
+    bad.columns = ["x0", "x0", "y"]
+    with pytest.raises(PanelError, match=r"duplicated column labels \['x0'\]"):
+        quantreg.rolling_ols(bad, window=5)
+
+
+def test_nullable_and_integer_dtypes_are_accepted(df):
+    nullable = df.astype({"x0": "Float64"})
+    nullable.iloc[2, 0] = pd.NA
+    ints = df.assign(x1=(df["x1"] * 10).round().astype("int64"))
+    for frame in (nullable, ints):
+        res = quantreg.rolling_ols(frame, window=6)
+        assert res.params.notna().any().all()
