@@ -240,7 +240,9 @@ def prepare_panel(
     x_sorted = np.empty((n, k), dtype=np.float64)
     for j, values in enumerate(x_columns):
         x_sorted[:, j] = values if identity else values[perm]
-    y_sorted = y_values if identity else y_values[perm]
+    y_sorted = y_values[perm] if not identity else (
+        y_values if y_values.flags.writeable else y_values.copy()  # one kernel signature
+    )
     return Panel(
         x=x_sorted,
         y=np.ascontiguousarray(y_sorted),

@@ -12,6 +12,7 @@ import pandas as pd
 
 from quantreg._kernels.rolling import MISSING_DROP, MISSING_SKIP, RANK_DEFICIENT, rolling_ols_kernel
 from quantreg.exceptions import PanelError, RankDeficientWindowWarning
+from quantreg._parallel import run_segments
 from quantreg.panel import Panel, prepare_panel
 from quantreg.results import KernelOutput, RollingOLSResult
 
@@ -245,11 +246,17 @@ def _run_kernel(
         status=np.empty(n, dtype=np.int8),
         stats=np.empty((rows, 4)),
     )
-    rolling_ols_kernel(
-        panel.x, panel.y, panel.offsets, window, min_nobs, expanding,
-        MISSING_SKIP if missing == "skip" else MISSING_DROP, add_constant, lam,
-        residual == "out_of_sample", full, *out,
-    )
+    kernel = rolling_ols_kernel(k)
+    missing_mode = MISSING_SKIP if missing == "skip" else MISSING_DROP
+    out_of_sample = residual == "out_of_sample"
+
+    def run(first: int, last: int) -> None:
+        kernel(
+            panel.x, panel.y, panel.offsets, first, last, window, min_nobs, expanding,
+            missing_mode, add_constant, lam, out_of_sample, full, *out,
+        )
+
+    run_segments(run, panel.offsets)
     return out
 
 

@@ -17,17 +17,23 @@ __all__ = ["jit", "prange"]
 prange = numba.prange
 
 
-def jit(*, parallel: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def jit(*, parallel: bool = False, inline: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorate a kernel with quantreg's numba settings.
 
     Parameters
     ----------
     parallel : bool
         Compile with ``parallel=True`` so that ``prange`` loops run on all cores.
+    inline : bool
+        Inline the function into its (jitted) callers at numba IR level: for the small
+        per-row helpers of the hot loops, where a call costs as much as the work.
     """
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
-        options = dict(nogil=True, fastmath=False, error_model="numpy", parallel=parallel)
+        options = dict(
+            nogil=True, fastmath=False, error_model="numpy", parallel=parallel,
+            inline="always" if inline else "never",
+        )
         try:
             return numba.njit(cache=True, **options)(func)
         except RuntimeError:  # "cannot cache function ...: no locator available"

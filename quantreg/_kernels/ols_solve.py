@@ -2,14 +2,13 @@
 
 With an intercept the slopes solve the centred normal equations ``S_xx β = S_xy`` and the
 intercept is recovered from the means, ``c = ȳ − x̄ᵀβ``; without one the raw (weighted) Gram
-matrix ``S_xx + W x̄x̄ᵀ`` is used. Both are solved after scaling every regressor to unit sum of
-squares (a correlation-like matrix ``R``) by a Cholesky factorisation ``R = LLᵀ``:
+matrix ``S_xx + W x̄x̄ᵀ`` is used. Both are solved by a Cholesky factorisation ``S = LLᵀ``:
 
-``z = L⁻¹ r``, ``β̃ = L⁻ᵀ z``, ``β_j = β̃_j / D_j``, ``SSR = S_yy − zᵀz``.
+``z = L⁻¹ S_xy``, ``β = L⁻ᵀ z``, ``SSR = S_yy − zᵀz``.
 
 A regressor whose spread in the window is below ``64·eps`` of its level (a constant column), or
-a Cholesky pivot ``1 − R²_j`` (the share of regressor ``j`` not explained by the previous ones)
-below :data:`RANK_TOL`, makes the window rank deficient: nothing is solved and NaN is reported.
+a Cholesky pivot ``s_j / S_jj = 1 − R²_j`` (the share of regressor ``j``'s variation not
+explained by the previous ones) below :data:`RANK_TOL`, makes the window rank deficient: nothing is solved and NaN is reported.
 """
 
 from __future__ import annotations
@@ -36,6 +35,7 @@ def solve_window(
     rec: np.ndarray,
     k: int,
     add_const: bool,
+    want_inverse: bool,
     beta: np.ndarray,
     inv_diag: np.ndarray,
     work: np.ndarray,
@@ -48,113 +48,98 @@ def solve_window(
     rec : moment record over ``p = k + 1`` variables ``[x_1 … x_k, y]``.
     k : number of regressors (without the intercept).
     add_const : whether the model has an intercept.
+    want_inverse : whether to compute ``inv_diag`` (needed for standard errors only).
     beta : out, length ``k`` — slopes.
     inv_diag : out, length ``k + 1`` — diagonal of ``(XᵀWX)⁻¹``; entry ``k`` is the intercept's.
-    work : scratch, length ``≥ 2k² + 3k``.
+    work : scratch, length ``≥ 2k² + 2k``.
     stats : out, length 3 — ``[SSR, centred TSS, uncentred TSS]``.
 
     Returns
     -------
     int
         :data:`SOLVED` or :data:`RANK_DEFICIENT`.
+
+    Notes
+    -----
+    The Cholesky factor of ``S`` is computed unscaled; its pivot test ``s_j / S_jj < RANK_TOL``
+    is the scaled one (Cholesky commutes with diagonal scaling).
     """
     p = k + 1
     cov = MEAN + p
     w_total = rec[WEIGHT]
-    y_idx = k
-    mean_y = rec[MEAN + y_idx]
-    syy_c = rec[cov + y_idx * p + y_idx]
+    mean_y = rec[MEAN + k]
+    syy_c = rec[cov + k * p + k]
+    syy_u = syy_c + w_total * mean_y * mean_y
     stats[1] = syy_c
-    stats[2] = syy_c + w_total * mean_y * mean_y
-    if add_const:
-        syy = syy_c
-    else:
-        syy = stats[2]
-    # work layout: R (k*k) | L^-1 (k*k) | D (k) | r (k) | v (k)
-    r_mat = work[: k * k]
-    l_inv = work[k * k : 2 * k * k]
-    scl = work[2 * k * k : 2 * k * k + k]
-    rhs = work[2 * k * k + k : 2 * k * k + 2 * k]
-    vec = work[2 * k * k + 2 * k : 2 * k * k + 3 * k]
+    stats[2] = syy_u
+    syy = syy_c if add_const else syy_u
+    # work layout: L (k*k, lower, row major) | 1/L_jj (k) | z (k) | L^-1 (k*k)
+    inv_piv = k * k
+    zz = inv_piv + k
+    linv = zz + k
     for j in range(k):
-        s_jj = rec[cov + j * p + j]
         m_j = rec[MEAN + j]
-        if add_const:
-            spread = CONST_TOL * m_j
-            if s_jj <= 0.0 or s_jj <= spread * spread * w_total:
-                return RANK_DEFICIENT
-        else:
-            s_jj += w_total * m_j * m_j
-            if s_jj <= 0.0:
-                return RANK_DEFICIENT
-        scl[j] = math.sqrt(s_jj)
-    for i in range(k):
-        m_i = rec[MEAN + i]
-        for j in range(i, k):
-            s_ij = rec[cov + i * p + j]
+        for i in range(j, k):
+            acc = rec[cov + j * p + i]
             if not add_const:
-                s_ij += w_total * m_i * rec[MEAN + j]
-            v = s_ij / (scl[i] * scl[j])
-            r_mat[i * k + j] = v
-            r_mat[j * k + i] = v
-        s_iy = rec[cov + i * p + y_idx]
-        if not add_const:
-            s_iy += w_total * m_i * mean_y
-        rhs[i] = s_iy / scl[i]
-    # Cholesky R = L L^T, L stored in the lower triangle of r_mat.
-    for j in range(k):
-        acc = r_mat[j * k + j]
-        for l in range(j):
-            acc -= r_mat[j * k + l] * r_mat[j * k + l]
-        if acc < RANK_TOL:
-            return RANK_DEFICIENT
-        ljj = math.sqrt(acc)
-        r_mat[j * k + j] = ljj
-        for i in range(j + 1, k):
-            acc = r_mat[i * k + j]
+                acc += w_total * m_j * rec[MEAN + i]
             for l in range(j):
-                acc -= r_mat[i * k + l] * r_mat[j * k + l]
-            r_mat[i * k + j] = acc / ljj
-    # z = L^-1 r (in rhs), SSR = Syy - z'z
+                acc -= work[i * k + l] * work[j * k + l]
+            if i == j:
+                diag = rec[cov + j * p + j]
+                if add_const:
+                    spread = CONST_TOL * m_j
+                    if diag <= spread * spread * w_total:
+                        return RANK_DEFICIENT
+                else:
+                    diag += w_total * m_j * m_j
+                if not acc > RANK_TOL * diag:
+                    return RANK_DEFICIENT
+                pivot = math.sqrt(acc)
+                work[j * k + j] = pivot
+                work[inv_piv + j] = 1.0 / pivot
+            else:
+                work[i * k + j] = acc * work[inv_piv + j]
+    # z = L^-1 S_xy and SSR = S_yy - z'z
     ssr = syy
     for i in range(k):
-        acc = rhs[i]
+        acc = rec[cov + i * p + k]
+        if not add_const:
+            acc += w_total * rec[MEAN + i] * mean_y
         for l in range(i):
-            acc -= r_mat[i * k + l] * rhs[l]
-        acc /= r_mat[i * k + i]
-        rhs[i] = acc
+            acc -= work[i * k + l] * work[zz + l]
+        acc *= work[inv_piv + i]
+        work[zz + i] = acc
         ssr -= acc * acc
     stats[0] = ssr if ssr > 0.0 else 0.0
-    # beta~ = L^-T z
+    # beta = L^-T z
     for i in range(k - 1, -1, -1):
-        acc = rhs[i]
+        acc = work[zz + i]
         for l in range(i + 1, k):
-            acc -= r_mat[l * k + i] * beta[l]
-        beta[i] = acc / r_mat[i * k + i]
-    # L^-1 (lower triangular), then diag((X'WX)^-1) of the slopes = sum_i Linv_ij^2 / D_j^2
+            acc -= work[l * k + i] * beta[l]
+        beta[i] = acc * work[inv_piv + i]
+    if not want_inverse:
+        return SOLVED
+    # L^-1 (lower); diag(S^-1)_j = sum_i (L^-1)_ij^2
     for j in range(k):
-        for i in range(k):
-            l_inv[i * k + j] = 0.0
-        l_inv[j * k + j] = 1.0 / r_mat[j * k + j]
+        work[linv + j * k + j] = work[inv_piv + j]
         for i in range(j + 1, k):
             acc = 0.0
             for l in range(j, i):
-                acc -= r_mat[i * k + l] * l_inv[l * k + j]
-            l_inv[i * k + j] = acc / r_mat[i * k + i]
+                acc -= work[i * k + l] * work[linv + l * k + j]
+            work[linv + i * k + j] = acc * work[inv_piv + i]
     for j in range(k):
         acc = 0.0
         for i in range(j, k):
-            acc += l_inv[i * k + j] * l_inv[i * k + j]
-        inv_diag[j] = acc / (scl[j] * scl[j])
-        beta[j] /= scl[j]
+            acc += work[linv + i * k + j] * work[linv + i * k + j]
+        inv_diag[j] = acc
     if add_const:
-        # Var(c)/s² = 1/W + x̄ᵀ S_xx⁻¹ x̄ = 1/W + ‖L⁻¹ (x̄/D)‖²
+        # Var(c)/s² = 1/W + x̄ᵀ S⁻¹ x̄ = 1/W + ‖L⁻¹ x̄‖²
         acc_total = 1.0 / w_total
         for i in range(k):
             acc = 0.0
             for l in range(i + 1):
-                acc += l_inv[i * k + l] * rec[MEAN + l] / scl[l]
-            vec[i] = acc
+                acc += work[linv + i * k + l] * rec[MEAN + l]
             acc_total += acc * acc
         inv_diag[k] = acc_total
     return SOLVED

@@ -2,7 +2,8 @@
 
 Inputs are float64 arrays sorted by (instrument, time): ``X`` (n × k), ``y`` (n) and
 ``offsets`` (n_segments + 1) so that rows ``offsets[g]:offsets[g+1]`` are instrument ``g``.
-Segments run in parallel (``prange``); each is processed by :func:`_roll_segment`.
+Each segment is processed by :func:`_roll_segment`; ranges of segments run on several threads
+(see :mod:`quantreg._parallel`).
 
 Window moments without cancellation
 -----------------------------------
@@ -18,11 +19,12 @@ scaling records.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 
-from quantreg._kernels._jit import jit, prange
+from quantreg._kernels._jit import jit
 from quantreg._kernels.moments import COUNT, MEAN, add_point, clear, merge, record_size, scale
 from quantreg._kernels.ols_solve import SOLVED, solve_window
 
@@ -60,29 +62,31 @@ def _predict(x, row, beta, mean, first, k, add_const):
     return fit
 
 
-@jit()
+@jit(inline=True)
 def _roll_segment(
     x, y, start, stop, window, min_nobs, expanding, missing_mode, add_const, lam,
-    out_of_sample, full, params, bse, resid, fitted, nobs, status, stats,
+    out_of_sample, full, params, bse, resid, fitted, nobs, status, stats, k,
 ):
-    k = x.shape[1]
     p = k + 1
     rsize = MEAN + p + p * p
     length = stop - start
     weighted = lam != 1.0
     log_lam = math.log(lam)
-    n_buf = min(window, length)
+    n_buf = window if length > window else 1  # suffixes are needed from the second block on
     suffix = np.zeros((n_buf, rsize))
     prefix = np.zeros(rsize)
     current = np.zeros(rsize)
     z = np.empty(p)
     beta = np.empty(k)
     inv_diag = np.empty(k + 1)
-    work = np.empty(2 * k * k + 3 * k + 1)
+    work = np.empty(2 * k * k + 2 * k + 1)
     sol = np.empty(3)
     prev_beta = np.empty(k)
     prev_mean = np.empty(p)
     prev_ok = False
+    valid_rows = np.empty(length, dtype=np.bool_)
+    for t in range(length):
+        valid_rows[t] = _row_is_valid(x, y, start + t, k)
     n_invalid = 0
     sum_pos = 0
     for t in range(length):
@@ -97,7 +101,7 @@ def _roll_segment(
                 weight = 1.0
                 for j in range(window - 1, -1, -1):
                     src = first + j
-                    if _row_is_valid(x, y, src, k):
+                    if valid_rows[src - start]:
                         for c in range(k):
                             z[c] = x[src, c]
                         z[k] = y[src]
@@ -105,7 +109,7 @@ def _roll_segment(
                     suffix[j, :] = current
                     weight *= lam
             clear(prefix)
-        valid = _row_is_valid(x, y, row, k)
+        valid = valid_rows[t]
         if weighted:
             scale(prefix, lam, p)
         if valid:
@@ -118,7 +122,7 @@ def _roll_segment(
             n_invalid += 1
         leaving = t - window
         if leaving >= 0:
-            if _row_is_valid(x, y, start + leaving, k):
+            if valid_rows[leaving]:
                 sum_pos -= leaving
             else:
                 n_invalid -= 1
@@ -138,7 +142,7 @@ def _roll_segment(
             state = MISSING
         elif count < min_nobs:
             state = WARMUP if positions < min_nobs else MISSING
-        elif solve_window(rec, k, add_const, beta, inv_diag, work, sol) != SOLVED:
+        elif solve_window(rec, k, add_const, full, beta, inv_diag, work, sol) != SOLVED:
             state = RANK_DEFICIENT
         estimated = state == OK
         if estimated and not valid:
@@ -186,23 +190,35 @@ def _roll_segment(
         stats[row, 3] = (count * t - sum_pos) * log_lam if weighted else 0.0
 
 
-@jit(parallel=True)
-def rolling_ols_kernel(
-    x, y, offsets, window, min_nobs, expanding, missing_mode, add_const, lam,
-    out_of_sample, full, params, bse, resid, fitted, nobs, status, stats,
-):
-    """Rolling OLS on every segment; outputs are written in place (NaN where not estimated).
+@functools.cache
+def rolling_ols_kernel(k: int):
+    """The rolling OLS kernel specialised for ``k`` regressors (without the intercept).
 
-    ``stats`` columns: SSR, centred TSS, uncentred TSS, Σ log(weight) of the window's rows.
-    ``full=False`` skips ``params``, ``bse`` and ``stats`` (they may then have zero rows).
+    ``k`` is a compile-time constant of the returned function, so the small per-row loops over
+    regressors unroll; each ``k`` is compiled once per machine and cached on disk. The kernel
+    releases the GIL: callers run disjoint ranges of segments on several threads.
+
+    The returned ``kernel(x, y, offsets, first, last, window, min_nobs, expanding,
+    missing_mode, add_const, lam, out_of_sample, full, params, bse, resid, fitted, nobs, status,
+    stats)`` processes segments ``first:last`` and writes its outputs in place (NaN where not
+    estimated). ``stats`` columns: SSR, centred TSS, uncentred TSS, Σ log(weight) of the
+    window's rows. ``full=False`` skips ``params``, ``bse`` and ``stats`` (they may then have
+    zero rows).
     """
-    n_seg = offsets.shape[0] - 1
-    for g in prange(n_seg):
-        _roll_segment(
-            x, y, offsets[g], offsets[g + 1], window, min_nobs, expanding, missing_mode,
-            add_const, lam, out_of_sample, full, params, bse, resid, fitted, nobs, status,
-            stats,
-        )
+
+    @jit()
+    def kernel(
+        x, y, offsets, first, last, window, min_nobs, expanding, missing_mode, add_const, lam,
+        out_of_sample, full, params, bse, resid, fitted, nobs, status, stats,
+    ):
+        for g in range(first, last):
+            _roll_segment(
+                x, y, offsets[g], offsets[g + 1], window, min_nobs, expanding, missing_mode,
+                add_const, lam, out_of_sample, full, params, bse, resid, fitted, nobs, status,
+                stats, k,
+            )
+
+    return kernel
 
 
 __all__ = ["rolling_ols_kernel", "record_size", "OK", "WARMUP", "MISSING", "RANK_DEFICIENT"]
