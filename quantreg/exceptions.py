@@ -68,17 +68,16 @@ __all__ += ["FileFormatError"]
 
 
 # --- selection (issue 3) -------------------------------------------------------------------
-from sklearn.exceptions import ConvergenceWarning as _SklearnConvergenceWarning  # noqa: E402
-
-
 class ParameterError(QuantregError):
     """A parameter is outside its valid range (wording follows scikit-learn's)."""
 
 
-class SelectionConvergenceWarning(QuantregWarning, _SklearnConvergenceWarning):
+class SelectionConvergenceWarning(QuantregWarning):
     """A penalised fit stopped at ``max_iter`` above its tolerance.
 
-    Also a :class:`sklearn.exceptions.ConvergenceWarning`, so existing filters keep working.
+    The selectors emit it through a subclass that is also a
+    :class:`sklearn.exceptions.ConvergenceWarning`, so existing scikit-learn filters keep working
+    (this module does not import scikit-learn, to keep ``import quantreg`` light).
     """
 
 
