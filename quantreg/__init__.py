@@ -1,9 +1,12 @@
 """quantreg: exact, fast rolling regressions over (datetime, instrument) panels.
 
-Importing the package registers the ``DataFrame.quantreg`` accessor.
+Importing the package registers the ``DataFrame.quantreg`` accessor. Submodules:
+:mod:`quantreg.selection` (penalised selectors on Gram statistics), :mod:`quantreg.theory`
+(likelihood and least squares), :mod:`quantreg.datasets` (bundled and synthetic panels).
 """
 
 from quantreg import accessor as _accessor  # noqa: F401  (registers df.quantreg)
+from quantreg import selection
 from quantreg.exceptions import RankDeficientWindowWarning
 from quantreg.results import RollingOLSResult
 from quantreg.rolling import rolling_ols, rolling_resid
@@ -15,5 +18,6 @@ __all__ = [
     "RollingOLSResult",
     "rolling_ols",
     "rolling_resid",
+    "selection",
     "__version__",
 ]

@@ -9,7 +9,6 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 from quantreg.panel import Panel
 
@@ -97,6 +96,8 @@ class RollingOLSResult:
     def pvalues(self) -> pd.DataFrame:
         """Two-sided p-values of ``tvalues`` under Student's t with ``df_resid`` degrees of freedom
         (as statsmodels ``OLS(...).fit()`` with ``cov_type="nonrobust"``)."""
+        from scipy import stats as sps  # imported on use: scipy.stats is slow to import
+
         df = self.df_resid.to_numpy()[:, None]
         with np.errstate(invalid="ignore"):
             values = 2.0 * sps.t.sf(np.abs(self.tvalues.to_numpy()), df)
@@ -109,6 +110,8 @@ class RollingOLSResult:
         """
         if not 0.0 < alpha < 1.0:
             raise ValueError(f"alpha must be in (0, 1); got {alpha!r}.")
+        from scipy import stats as sps
+
         df = self.df_resid.to_numpy()[:, None]
         with np.errstate(invalid="ignore"):
             q = sps.t.ppf(1.0 - alpha / 2.0, df)
