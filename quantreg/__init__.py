@@ -10,14 +10,17 @@ from quantreg import selection
 from quantreg.exceptions import RankDeficientWindowWarning
 from quantreg.results import RollingOLSResult
 from quantreg.rolling import rolling_ols, rolling_resid
+from quantreg.selection import RollingSelectResult, rolling_select
 
 __version__ = "0.1.0"
 
 __all__ = [
     "RankDeficientWindowWarning",
     "RollingOLSResult",
+    "RollingSelectResult",
     "rolling_ols",
     "rolling_resid",
+    "rolling_select",
     "selection",
     "__version__",
 ]

@@ -36,3 +36,9 @@ class QuantregAccessor:
     def rolling_resid(self, *args: Any, **kwargs: Any) -> pd.Series:
         """:func:`quantreg.rolling_resid` on this frame."""
         return rolling.rolling_resid(self._frame, *args, **kwargs)
+
+    def rolling_select(self, estimator: Any, *args: Any, **kwargs: Any) -> Any:
+        """:func:`quantreg.rolling_select` on this frame."""
+        from quantreg.selection.rolling import rolling_select
+
+        return rolling_select(self._frame, estimator, *args, **kwargs)

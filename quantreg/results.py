@@ -13,7 +13,7 @@ import pandas as pd
 from quantreg.panel import Panel
 
 #: Per-row status categories, in kernel code order.
-STATUS_CATEGORIES = ("ok", "warmup", "missing", "rank_deficient")
+STATUS_CATEGORIES = ("ok", "warmup", "missing", "rank_deficient", "ill_conditioned")
 
 
 class KernelOutput(NamedTuple):

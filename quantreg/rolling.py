@@ -10,7 +10,13 @@ from collections.abc import Hashable, Sequence
 import numpy as np
 import pandas as pd
 
-from quantreg._kernels.rolling import MISSING_DROP, MISSING_SKIP, RANK_DEFICIENT, rolling_ols_kernel
+from quantreg._kernels.rolling import (
+    ILL_CONDITIONED,
+    MISSING_DROP,
+    MISSING_SKIP,
+    RANK_DEFICIENT,
+    rolling_ols_kernel,
+)
 from quantreg.exceptions import PanelError, RankDeficientWindowWarning
 from quantreg._parallel import run_segments
 from quantreg.panel import Panel, prepare_panel
@@ -18,11 +24,11 @@ from quantreg.results import KernelOutput, RollingOLSResult
 
 __all__ = ["rolling_ols", "rolling_resid"]
 
-_MISSING = ("drop", "skip", "raise")
-_RESIDUAL = ("in_sample", "out_of_sample")
+MISSING_OPTIONS = ("drop", "skip", "raise")
+RESIDUAL_OPTIONS = ("in_sample", "out_of_sample")
 
 
-def _check_choice(name: str, value: object, options: Sequence[str]) -> str:
+def check_choice(name: str, value: object, options: Sequence[str]) -> str:
     if value not in options:
         raise ValueError(f"The {name!r} parameter must be one of {list(options)}. Got {value!r} instead.")
     return str(value)
@@ -39,7 +45,7 @@ def _check_int(name: str, value: object, minimum: int) -> int:
     return int(value)
 
 
-def _check_options(
+def check_options(
     panel: Panel,
     window: object,
     min_nobs: object,
@@ -197,27 +203,38 @@ def rolling_ols(
     )
 
 
+def warn_degenerate_windows(status: np.ndarray, stacklevel: int) -> None:
+    """One :class:`RankDeficientWindowWarning` counting rank-deficient and ill-conditioned windows."""
+    n_rank = int(np.count_nonzero(status == RANK_DEFICIENT))
+    n_ill = int(np.count_nonzero(status == ILL_CONDITIONED))
+    if not (n_rank or n_ill):
+        return
+    message = (
+        f"{n_rank} of {status.shape[0]} windows are rank deficient (a regressor constant within "
+        "the window, or collinear regressors)"
+    )
+    if n_ill:
+        message += f" and {n_ill} are ill conditioned (nearly collinear regressors)"
+    warnings.warn(
+        message + "; their outputs are NaN. Inspect result.status to find them.",
+        RankDeficientWindowWarning,
+        stacklevel=stacklevel,
+    )
+
+
 def _fit(
     data, y, x, window, min_nobs, add_constant, expanding, missing, residual, halflife,
     time_level, instrument_level, *, full: bool,
 ) -> tuple[Panel, KernelOutput, int | None, int, str, str]:
     """Validate, run the kernel, warn about rank-deficient windows."""
-    missing = _check_choice("missing", missing, _MISSING)
-    residual = _check_choice("residual", residual, _RESIDUAL)
+    missing = check_choice("missing", missing, MISSING_OPTIONS)
+    residual = check_choice("residual", residual, RESIDUAL_OPTIONS)
     panel = prepare_panel(
         data, y, x, missing=missing, time_level=time_level, instrument_level=instrument_level
     )
-    window, min_nobs, lam = _check_options(panel, window, min_nobs, add_constant, expanding, halflife)
+    window, min_nobs, lam = check_options(panel, window, min_nobs, add_constant, expanding, halflife)
     output = _run_kernel(panel, window, min_nobs, add_constant, expanding, missing, residual, lam, full)
-    n_rank = int(np.count_nonzero(output.status == RANK_DEFICIENT))
-    if n_rank:
-        warnings.warn(
-            f"{n_rank} of {panel.n_rows} windows are rank deficient (a regressor constant within "
-            "the window, or collinear regressors); their outputs are NaN. Inspect result.status "
-            "to find them.",
-            RankDeficientWindowWarning,
-            stacklevel=3,
-        )
+    warn_degenerate_windows(output.status, stacklevel=4)
     return panel, output, window, min_nobs, missing, residual
 
 

@@ -8,7 +8,8 @@ matrix ``S_xx + W x̄x̄ᵀ`` is used. Both are solved by a Cholesky factorisati
 
 A regressor whose spread in the window is below ``64·eps`` of its level (a constant column), or
 a Cholesky pivot ``s_j / S_jj = 1 − R²_j`` (the share of regressor ``j``'s variation not
-explained by the previous ones) below :data:`RANK_TOL`, makes the window rank deficient: nothing is solved and NaN is reported.
+explained by the previous ones) below :data:`RANK_TOL`, makes the window rank deficient; a pivot below :data:`ILL_TOL` makes
+it ill conditioned. In both cases nothing is solved and NaN is reported.
 """
 
 from __future__ import annotations
@@ -23,11 +24,15 @@ from quantreg._kernels.moments import MEAN, WEIGHT
 #: A pivot ``1 − R²_j`` below this (regressor ``j`` explained to within 1e-12 of its variance by
 #: the others) counts as linear dependence.
 RANK_TOL = 1e-12
+#: A pivot ``1 − R²_j`` below this (but above :data:`RANK_TOL`) makes the window ill
+#: conditioned: the normal equations would leave fewer than ~6 correct digits.
+ILL_TOL = 1e-10
 #: Relative spread under which a regressor is constant within the window.
 CONST_TOL = 64.0 * np.finfo(np.float64).eps
 
 SOLVED = 0
 RANK_DEFICIENT = 1
+ILL_CONDITIONED = 2
 
 
 @jit()
@@ -57,7 +62,7 @@ def solve_window(
     Returns
     -------
     int
-        :data:`SOLVED` or :data:`RANK_DEFICIENT`.
+        :data:`SOLVED`, :data:`RANK_DEFICIENT` or :data:`ILL_CONDITIONED` (nothing solved).
 
     Notes
     -----
@@ -77,6 +82,7 @@ def solve_window(
     inv_piv = k * k
     zz = inv_piv + k
     linv = zz + k
+    ill = False
     for j in range(k):
         m_j = rec[MEAN + j]
         for i in range(j, k):
@@ -95,11 +101,15 @@ def solve_window(
                     diag += w_total * m_j * m_j
                 if not acc > RANK_TOL * diag:
                     return RANK_DEFICIENT
+                if acc < ILL_TOL * diag:
+                    ill = True
                 pivot = math.sqrt(acc)
                 work[j * k + j] = pivot
                 work[inv_piv + j] = 1.0 / pivot
             else:
                 work[i * k + j] = acc * work[inv_piv + j]
+    if ill:
+        return ILL_CONDITIONED
     # z = L^-1 S_xy and SSR = S_yy - z'z
     ssr = syy
     for i in range(k):

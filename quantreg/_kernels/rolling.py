@@ -19,31 +19,25 @@ import numpy as np
 
 from quantreg._kernels._jit import jit
 from quantreg._kernels.moments import COUNT, MEAN
-from quantreg._kernels.ols_solve import SOLVED, solve_window
-from quantreg._kernels.windows import CHUNK, new_walker, row_validity, window_records
+from quantreg._kernels.ols_solve import ILL_CONDITIONED as ILL_CONDITIONED_SOLVE
+from quantreg._kernels.ols_solve import RANK_DEFICIENT as RANK_DEFICIENT_SOLVE
+from quantreg._kernels.ols_solve import solve_window
+from quantreg._kernels.windows import (
+    CHUNK,
+    ILL_CONDITIONED,
+    MISSING,
+    MISSING_DROP,
+    MISSING_SKIP,
+    OK,
+    RANK_DEFICIENT,
+    WARMUP,
+    new_walker,
+    predict,
+    row_validity,
+    window_records,
+    window_state,
+)
 
-# status codes (see quantreg.results.STATUS_CATEGORIES)
-OK = 0
-WARMUP = 1
-MISSING = 2
-RANK_DEFICIENT = 3
-
-MISSING_DROP = 0
-MISSING_SKIP = 1
-
-
-@jit()
-def _predict(x, row, beta, mean, first, k, add_const):
-    """``x_t'β`` (plus the intercept), written ``ȳ + (x_t − x̄)'β`` so level data stay exact."""
-    if add_const:
-        fit = mean[first + k]
-        for c in range(k):
-            fit += beta[c] * (x[row, c] - mean[first + c])
-        return fit
-    fit = 0.0
-    for c in range(k):
-        fit += beta[c] * x[row, c]
-    return fit
 
 
 @jit(inline=True)
@@ -78,15 +72,13 @@ def _roll_segment(
             rec = records[t - t0]
             count = int(rec[COUNT])
             nobs[row] = count
-            state = OK
-            if not expanding and t < window - 1:
-                state = WARMUP
-            elif missing_mode == MISSING_SKIP and n_invalid[t - t0] > 0:
-                state = MISSING
-            elif count < min_nobs:
-                state = WARMUP if min(t + 1, window) < min_nobs else MISSING
-            elif solve_window(rec, k, add_const, full, beta, inv_diag, work, sol) != SOLVED:
-                state = RANK_DEFICIENT
+            state = window_state(t, count, window, min_nobs, expanding, missing_mode, n_invalid[t - t0])
+            if state == OK:
+                solved = solve_window(rec, k, add_const, full, beta, inv_diag, work, sol)
+                if solved == RANK_DEFICIENT_SOLVE:
+                    state = RANK_DEFICIENT
+                elif solved == ILL_CONDITIONED_SOLVE:
+                    state = ILL_CONDITIONED
             estimated = state == OK
             if estimated and not valid[t]:
                 state = MISSING  # the window is estimated, but this row's own y/x is missing
@@ -94,7 +86,7 @@ def _roll_segment(
             fit = np.nan
             if out_of_sample:
                 if prev_ok:
-                    fit = _predict(x, row, prev_beta, prev_mean, 0, k, add_const)
+                    fit = predict(x, row, prev_beta, prev_mean, 0, k, add_const)
                 prev_ok = estimated
                 if estimated:
                     for c in range(p):
@@ -102,7 +94,7 @@ def _roll_segment(
                     for c in range(k):
                         prev_beta[c] = beta[c]
             elif estimated:
-                fit = _predict(x, row, beta, rec, MEAN, k, add_const)
+                fit = predict(x, row, beta, rec, MEAN, k, add_const)
             fitted[row] = fit
             resid[row] = y[row] - fit
             if full:
@@ -170,4 +162,4 @@ def rolling_ols_kernel(k: int):
     return kernel
 
 
-__all__ = ["rolling_ols_kernel", "OK", "WARMUP", "MISSING", "RANK_DEFICIENT"]
+__all__ = ["rolling_ols_kernel", "MISSING_DROP", "MISSING_SKIP", "OK", "WARMUP", "MISSING", "RANK_DEFICIENT", "ILL_CONDITIONED"]

@@ -24,6 +24,16 @@ import numpy as np
 from quantreg._kernels._jit import jit
 from quantreg._kernels.moments import MEAN, add_point, clear, merge, scale
 
+# per-row status codes (see quantreg.results.STATUS_CATEGORIES)
+OK = 0
+WARMUP = 1
+MISSING = 2
+RANK_DEFICIENT = 3
+ILL_CONDITIONED = 4
+
+MISSING_DROP = 0
+MISSING_SKIP = 1
+
 #: Rows per chunk of records handed to a solver.
 CHUNK = 512
 #: counters[N_INVALID]: missing rows in the current window; counters[SUM_POS]: sum of the
@@ -112,3 +122,34 @@ def window_records(
             out[:] = prefix
         n_invalid[t - t0] = counters[N_INVALID]
         age_sum[t - t0] = int(out[0]) * t - counters[SUM_POS]
+
+
+@jit()
+def window_state(t, count, window, min_nobs, expanding, missing_mode, n_invalid):
+    """Whether the window ending at row ``t`` is to be solved (``OK``), or why not.
+
+    ``WARMUP``: before the first full window (not expanding), or fewer than ``min_nobs`` rows
+    of history; ``MISSING``: ``skip`` met a missing row, or missing rows leave fewer than
+    ``min_nobs`` valid ones.
+    """
+    if not expanding and t < window - 1:
+        return WARMUP
+    if missing_mode == MISSING_SKIP and n_invalid > 0:
+        return MISSING
+    if count < min_nobs:
+        return WARMUP if min(t + 1, window) < min_nobs else MISSING
+    return OK
+
+
+@jit()
+def predict(x, row, beta, mean, first, k, add_const):
+    """``x_t'β`` (plus the intercept), written ``ȳ + (x_t − x̄)'β`` so level data stay exact."""
+    if add_const:
+        fit = mean[first + k]
+        for c in range(k):
+            fit += beta[c] * (x[row, c] - mean[first + c])
+        return fit
+    fit = 0.0
+    for c in range(k):
+        fit += beta[c] * x[row, c]
+    return fit

@@ -18,6 +18,7 @@ from quantreg.selection.penalties import (
     Penalty,
     SCADPenalty,
 )
+from quantreg.selection.rolling import RollingSelectResult, rolling_select
 from quantreg.selection.simulation import (
     FAN_LI_A_VALUES,
     FAN_LI_BETA,
@@ -42,6 +43,8 @@ from quantreg.selection.tuning import (
 )
 
 __all__ = [
+    "RollingSelectResult",
+    "rolling_select",
     "Lasso",
     "Ridge",
     "SCAD",
