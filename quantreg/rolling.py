@@ -303,7 +303,7 @@ def rolling_resid(
     ...     [pd.date_range("2024-01-01", periods=5), ["A"]], names=["datetime", "instrument"])
     >>> df = pd.DataFrame({"x": [1.0, 2, 3, 4, 5], "y": [1.0, 2, 4, 4, 5]}, index=idx)
     >>> quantreg.rolling_resid(df, window=3).round(4).tolist()
-    [nan, nan, -0.1667, 0.3333, -0.1667]
+    [nan, nan, 0.1667, -0.3333, 0.1667]
     """
     panel, output, *_ = _fit(
         data, y, x, window, min_nobs, add_constant, expanding, missing, residual, halflife,
