@@ -10,6 +10,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from quantreg.inference import CovSpec
 from quantreg.panel import Panel
 
 #: Per-row status categories, in kernel code order.
@@ -41,6 +42,8 @@ class RollingOLSResult:
     ----------
     window, min_nobs, add_constant, expanding, missing, residual, halflife
         The options the fit was made with.
+    cov
+        The covariance choice (``cov.name``: ``"nonrobust"``, ``"HC0"``, ``"HC1"``, ``"HAC"``).
     """
 
     panel: Panel
@@ -52,6 +55,7 @@ class RollingOLSResult:
     missing: str
     residual: str
     halflife: float | None
+    cov: CovSpec
 
     # -- wrapping -------------------------------------------------------------------------
     def _series(self, values: np.ndarray, name: str) -> pd.Series:
@@ -82,9 +86,20 @@ class RollingOLSResult:
         """Coefficients ``β_t`` of the window ending at each row."""
         return self._frame(self.output.params)
 
+    @property
+    def cov_type(self) -> str:
+        """``"nonrobust"``, ``"HC0"``, ``"HC1"`` or ``"HAC"``."""
+        return self.cov.name
+
+    @property
+    def use_t(self) -> bool:
+        """Whether p-values and intervals use Student's t (else the normal)."""
+        return self.cov.use_t
+
     @cached_property
     def bse(self) -> pd.DataFrame:
-        """Standard errors ``sqrt(s² diag((XᵀWX)⁻¹))`` with ``s² = SSR / df_resid``."""
+        """Standard errors: ``sqrt(s² diag((XᵀWX)⁻¹))`` with ``s² = SSR / df_resid``, or the
+        robust sandwich of :attr:`cov_type` (see :mod:`quantreg.inference`)."""
         return self._frame(self.output.bse)
 
     @cached_property
@@ -92,29 +107,31 @@ class RollingOLSResult:
         """``params / bse``."""
         return self.params / self.bse
 
-    @cached_property
-    def pvalues(self) -> pd.DataFrame:
-        """Two-sided p-values of ``tvalues`` under Student's t with ``df_resid`` degrees of freedom
-        (as statsmodels ``OLS(...).fit()`` with ``cov_type="nonrobust"``)."""
+    def _distribution(self):
         from scipy import stats as sps  # imported on use: scipy.stats is slow to import
 
-        df = self.df_resid.to_numpy()[:, None]
+        if self.use_t:
+            return sps.t(self.df_resid.to_numpy()[:, None])
+        return sps.norm()
+
+    @cached_property
+    def pvalues(self) -> pd.DataFrame:
+        """Two-sided p-values of ``tvalues``: Student's t with ``df_resid`` dof when
+        :attr:`use_t` (default for ``"nonrobust"``), else the normal — as statsmodels
+        ``OLS(...).fit(cov_type=...)``."""
         with np.errstate(invalid="ignore"):
-            values = 2.0 * sps.t.sf(np.abs(self.tvalues.to_numpy()), df)
+            values = 2.0 * self._distribution().sf(np.abs(self.tvalues.to_numpy()))
         return pd.DataFrame(values, index=self.panel.index, columns=self.param_names)
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
-        """Confidence intervals ``params ± t_{1−α/2, df_resid} · bse``.
+        """Confidence intervals ``params ± q_{1−α/2} · bse`` (t or normal quantile, as :attr:`pvalues`).
 
         Returns a frame with columns ``(name, "lower")`` and ``(name, "upper")``.
         """
         if not 0.0 < alpha < 1.0:
             raise ValueError(f"alpha must be in (0, 1); got {alpha!r}.")
-        from scipy import stats as sps
-
-        df = self.df_resid.to_numpy()[:, None]
         with np.errstate(invalid="ignore"):
-            q = sps.t.ppf(1.0 - alpha / 2.0, df)
+            q = self._distribution().ppf(1.0 - alpha / 2.0)
         params, bse = self.params.to_numpy(), self.bse.to_numpy()
         lower, upper = params - q * bse, params + q * bse
         columns = pd.MultiIndex.from_product([self.param_names, ["lower", "upper"]])
@@ -140,14 +157,60 @@ class RollingOLSResult:
 
     @cached_property
     def status(self) -> pd.Series:
-        """Why a row is (not) estimated: ``ok``; ``warmup`` (fewer than ``min_nobs`` rows of the
-        instrument yet, or before the first full window when not expanding); ``missing`` (missing
-        values: the window has fewer than ``min_nobs`` valid rows, ``missing="skip"`` met a NaN in
-        the window, or the row's own y/x is NaN — its window may still be estimated);
-        ``rank_deficient`` (a regressor constant in the window, or collinear ones)."""
+        """Why a row is (not) estimated, a Categorical:
+
+        - ``ok``: estimated, every output has a value;
+        - ``warmup``: fewer than ``min_nobs`` rows of the instrument yet, or before the first
+          full window when not expanding;
+        - ``missing``: the window has fewer than ``min_nobs`` valid rows, ``missing="skip"`` met
+          a NaN in it, or the row's own y/x is NaN (its window may still have coefficients;
+          its residual is NaN);
+        - ``rank_deficient``: a regressor constant in the window (spread below 64·eps of its
+          level) or one whose Cholesky pivot ``1 − R²_j`` is below 1e-12 (collinear);
+        - ``ill_conditioned``: a pivot ``1 − R²_j`` below 1e-10 (VIF above 1e10): the normal
+          equations would keep fewer than ~6 digits.
+
+        Outputs are NaN for every status but ``ok`` (and ``missing`` rows keep their window's
+        coefficients)."""
         codes = self.panel.to_caller_order(self.output.status)
         values = pd.Categorical.from_codes(codes.astype(np.int8), categories=list(STATUS_CATEGORIES))
         return pd.Series(values, index=self.panel.index, name="status")
+
+    @cached_property
+    def _diagnostics(self) -> tuple[np.ndarray, np.ndarray]:
+        from quantreg._kernels.diagnostics import diagnostics_kernel
+        from quantreg._parallel import run_segments
+
+        panel = self.panel
+        n, k = panel.x.shape
+        rank, condition = np.empty(n, dtype=np.int64), np.empty(n)
+        window = self.window if self.window is not None else max(int(np.diff(panel.offsets).max()), 1)
+        lam = 1.0 if self.halflife is None else 0.5 ** (1.0 / self.halflife)
+        kernel = diagnostics_kernel(k)
+        run_segments(
+            lambda first, last: kernel(
+                panel.x, panel.y, panel.offsets, first, last, window, lam, self.add_constant, rank, condition
+            ),
+            panel.offsets,
+        )
+        return panel.to_caller_order(rank), panel.to_caller_order(condition)
+
+    @cached_property
+    def rank(self) -> pd.Series:
+        """Numerical rank of each window's design, the intercept column included (``<NA>`` for an
+        empty window). A regressor counts when it is not constant in the window and its Cholesky
+        pivot ``1 − R²_j`` (share of its variation not explained by the regressors before it) is
+        at least 1e-12 — the test that marks a window ``rank_deficient``."""
+        rank = pd.array(self._diagnostics[0], dtype="Int64")
+        return pd.Series(rank, index=self.panel.index, name="rank").mask(rank < 0)
+
+    @cached_property
+    def condition(self) -> pd.Series:
+        """2-norm condition number of each window's column-scaled, centred regressors
+        (``sqrt(λ_max/λ_min)`` of their correlation matrix; ``inf`` in rank-deficient windows, NaN
+        with fewer than 2 rows). Values are resolved up to ~1e7; ``ill_conditioned`` windows
+        (pivot below 1e-10) have a condition number of at least ~1e5."""
+        return pd.Series(self._diagnostics[1], index=self.panel.index, name="condition")
 
     def _stat(self, column: int) -> np.ndarray:
         return self.panel.to_caller_order(self.output.stats[:, column])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -19,6 +19,7 @@ from quantreg._kernels.rolling import (
 )
 from quantreg.exceptions import PanelError, RankDeficientWindowWarning
 from quantreg._parallel import run_segments
+from quantreg.inference import CovSpec, covariance_spec
 from quantreg.panel import Panel, prepare_panel
 from quantreg.results import KernelOutput, RollingOLSResult
 
@@ -109,6 +110,9 @@ def rolling_ols(
     missing: str = "drop",
     residual: str = "in_sample",
     halflife: float | None = None,
+    cov_type: str = "nonrobust",
+    cov_kwds: Mapping[str, object] | None = None,
+    use_t: bool | None = None,
     time_level: Hashable | None = None,
     instrument_level: Hashable | None = None,
 ) -> RollingOLSResult:
@@ -148,6 +152,15 @@ def rolling_ols(
     halflife : float, optional
         Exponentially weighted least squares: the row ``a`` rows before the window's last
         row has weight ``0.5 ** (a / halflife)`` (age counted in rows, missing rows included).
+    cov_type : {"nonrobust", "HC0", "HC1", "HAC"}, default "nonrobust"
+        Covariance of each window's coefficients, as statsmodels ``OLS(...).fit(cov_type=...)``
+        on that window's rows (see :mod:`quantreg.inference`); ``"HAC"`` needs
+        ``cov_kwds={"maxlags": L}`` and uses only the window's rows.
+    cov_kwds : dict, optional
+        ``maxlags``, ``kernel`` (``"bartlett"``/``"uniform"``) and ``use_correction`` for HAC.
+    use_t : bool, optional
+        Student's t (``nobs − k`` dof) or the normal for p-values and intervals; default as
+        statsmodels: t for ``"nonrobust"``, normal for the robust covariances.
     time_level, instrument_level : index level names, optional
         When the levels are not named ``datetime`` and ``instrument``.
 
@@ -186,11 +199,12 @@ def rolling_ols(
     >>> res.status.head(4).tolist()    # no window of 3 rows yet for either instrument
     ['warmup', 'warmup', 'warmup', 'warmup']
     """
-    panel, output, window, min_nobs, missing, residual = _fit(
+    panel, output, window, min_nobs, missing, residual, cov = _fit(
         data, y, x, window, min_nobs, add_constant, expanding, missing, residual, halflife,
-        time_level, instrument_level, full=True,
+        time_level, instrument_level, full=True, cov_type=cov_type, cov_kwds=cov_kwds, use_t=use_t,
     )
     return RollingOLSResult(
+        cov=cov,
         panel=panel,
         output=output,
         window=window,
@@ -224,8 +238,9 @@ def warn_degenerate_windows(status: np.ndarray, stacklevel: int) -> None:
 
 def _fit(
     data, y, x, window, min_nobs, add_constant, expanding, missing, residual, halflife,
-    time_level, instrument_level, *, full: bool,
-) -> tuple[Panel, KernelOutput, int | None, int, str, str]:
+    time_level, instrument_level, *, full: bool, cov_type: str = "nonrobust",
+    cov_kwds: Mapping[str, object] | None = None, use_t: bool | None = None,
+) -> tuple[Panel, KernelOutput, int | None, int, str, str, CovSpec]:
     """Validate, run the kernel, warn about rank-deficient windows."""
     missing = check_choice("missing", missing, MISSING_OPTIONS)
     residual = check_choice("residual", residual, RESIDUAL_OPTIONS)
@@ -233,9 +248,10 @@ def _fit(
         data, y, x, missing=missing, time_level=time_level, instrument_level=instrument_level
     )
     window, min_nobs, lam = check_options(panel, window, min_nobs, add_constant, expanding, halflife)
-    output = _run_kernel(panel, window, min_nobs, add_constant, expanding, missing, residual, lam, full)
+    cov = covariance_spec(cov_type, cov_kwds, window, use_t)
+    output = _run_kernel(panel, window, min_nobs, add_constant, expanding, missing, residual, lam, full, cov)
     warn_degenerate_windows(output.status, stacklevel=4)
-    return panel, output, window, min_nobs, missing, residual
+    return panel, output, window, min_nobs, missing, residual, cov
 
 
 def _run_kernel(
@@ -248,6 +264,7 @@ def _run_kernel(
     residual: str,
     lam: float,
     full: bool,
+    cov: CovSpec,
 ) -> KernelOutput:
     n, k = panel.x.shape
     k_params = k + int(add_constant)
@@ -270,7 +287,8 @@ def _run_kernel(
     def run(first: int, last: int) -> None:
         kernel(
             panel.x, panel.y, panel.offsets, first, last, window, min_nobs, expanding,
-            missing_mode, add_constant, lam, out_of_sample, full, *out,
+            missing_mode, add_constant, lam, out_of_sample, full, cov.code, cov.kernel_weights,
+            cov.use_correction, *out,
         )
 
     run_segments(run, panel.offsets)

@@ -22,6 +22,7 @@ from quantreg._kernels.moments import COUNT, MEAN
 from quantreg._kernels.ols_solve import ILL_CONDITIONED as ILL_CONDITIONED_SOLVE
 from quantreg._kernels.ols_solve import RANK_DEFICIENT as RANK_DEFICIENT_SOLVE
 from quantreg._kernels.ols_solve import solve_window
+from quantreg._kernels.sandwich import NONROBUST, robust_variances
 from quantreg._kernels.windows import (
     CHUNK,
     ILL_CONDITIONED,
@@ -43,9 +44,11 @@ from quantreg._kernels.windows import (
 @jit(inline=True)
 def _roll_segment(
     x, y, start, stop, window, min_nobs, expanding, missing_mode, add_const, lam,
-    out_of_sample, full, params, bse, resid, fitted, nobs, status, stats, k,
+    out_of_sample, full, cov_code, kernel_weights, use_correction,
+    params, bse, resid, fitted, nobs, status, stats, k,
 ):
     p = k + 1
+    kp = k + 1 if add_const else k
     length = stop - start
     log_lam = math.log(lam)
     valid = row_validity(x, y, start, stop)
@@ -61,6 +64,12 @@ def _roll_segment(
     prev_beta = np.empty(k)
     prev_mean = np.empty(p)
     prev_ok = False
+    variances = np.empty(kp)
+    robust = full and cov_code != NONROBUST
+    scores = np.empty((min(window, length) if robust else 0, k + 1))
+    h_inv = np.empty((k, k))
+    meat = np.empty((k + 1, k + 1))
+    lagged = np.empty(k + 1)
     for t0 in range(0, length, CHUNK):
         t1 = min(t0 + CHUNK, length)
         window_records(
@@ -97,34 +106,48 @@ def _roll_segment(
                 fit = predict(x, row, beta, rec, MEAN, k, add_const)
             fitted[row] = fit
             resid[row] = y[row] - fit
-            if full:
-                _store_full(
-                    row, estimated, rec, count, k, add_const, beta, inv_diag, sol,
-                    age_sum[t - t0] * log_lam, params, bse, stats,
+            if not full:
+                continue
+            if estimated and robust:
+                robust_variances(
+                    x, y, start, max(0, t - window + 1), t, valid, lam, beta, rec, k, add_const,
+                    cov_code, kernel_weights, use_correction, work, 2 * k + k * k, scores, h_inv,
+                    meat, lagged, variances,
                 )
+            elif estimated:
+                df_resid = count - kp
+                s2 = sol[0] / df_resid if df_resid > 0 else np.nan
+                if add_const:
+                    variances[0] = s2 * inv_diag[k]
+                for c in range(k):
+                    variances[kp - k + c] = s2 * inv_diag[c]
+            _store_full(
+                row, estimated, rec, count, k, add_const, beta, variances, sol,
+                age_sum[t - t0] * log_lam, params, bse, stats,
+            )
 
 
 @jit()
-def _store_full(row, estimated, rec, count, k, add_const, beta, inv_diag, sol, log_weights, params, bse, stats):
-    """Write params, standard errors and [SSR, centred TSS, uncentred TSS, Σ log w] of a row."""
+def _store_full(row, estimated, rec, count, k, add_const, beta, variances, sol, log_weights, params, bse, stats):
+    """Write params, standard errors (from ``variances``, in params order) and
+    [SSR, centred TSS, uncentred TSS, Σ log w] of a row."""
     if not estimated:
         params[row, :] = np.nan
         bse[row, :] = np.nan
         stats[row, :] = np.nan
         return
     df_resid = count - k - (1 if add_const else 0)
-    s2 = sol[0] / df_resid if df_resid > 0 else np.nan
     offset = 0
     if add_const:
         intercept = rec[MEAN + k]
         for c in range(k):
             intercept -= beta[c] * rec[MEAN + c]
         params[row, 0] = intercept
-        bse[row, 0] = math.sqrt(s2 * inv_diag[k])
         offset = 1
     for c in range(k):
         params[row, offset + c] = beta[c]
-        bse[row, offset + c] = math.sqrt(s2 * inv_diag[c])
+    for c in range(offset + k):
+        bse[row, c] = math.sqrt(variances[c]) if variances[c] >= 0.0 else np.nan
     stats[row, 0] = sol[0] if df_resid > 0 else 0.0  # k rows, k parameters: an exact fit
     stats[row, 1] = sol[1]
     stats[row, 2] = sol[2]
@@ -140,9 +163,10 @@ def rolling_ols_kernel(k: int):
     releases the GIL: callers run disjoint ranges of segments on several threads.
 
     The returned ``kernel(x, y, offsets, first, last, window, min_nobs, expanding,
-    missing_mode, add_const, lam, out_of_sample, full, params, bse, resid, fitted, nobs, status,
-    stats)`` processes segments ``first:last`` and writes its outputs in place (NaN where not
-    estimated). ``stats`` columns: SSR, centred TSS, uncentred TSS, Σ log(weight) of the
+    missing_mode, add_const, lam, out_of_sample, full, cov_code, kernel_weights, use_correction,
+    params, bse, resid, fitted, nobs, status, stats)`` processes segments ``first:last`` and
+    writes its outputs in place (NaN where not estimated). ``cov_code`` (see
+    :mod:`quantreg._kernels.sandwich`) selects the standard errors in ``bse``. ``stats`` columns: SSR, centred TSS, uncentred TSS, Σ log(weight) of the
     window's rows. ``full=False`` skips ``params``, ``bse`` and ``stats`` (they may then have
     zero rows).
     """
@@ -150,13 +174,14 @@ def rolling_ols_kernel(k: int):
     @jit()
     def kernel(
         x, y, offsets, first, last, window, min_nobs, expanding, missing_mode, add_const, lam,
-        out_of_sample, full, params, bse, resid, fitted, nobs, status, stats,
+        out_of_sample, full, cov_code, kernel_weights, use_correction,
+        params, bse, resid, fitted, nobs, status, stats,
     ):
         for g in range(first, last):
             _roll_segment(
                 x, y, offsets[g], offsets[g + 1], window, min_nobs, expanding, missing_mode,
-                add_const, lam, out_of_sample, full, params, bse, resid, fitted, nobs, status,
-                stats, k,
+                add_const, lam, out_of_sample, full, cov_code, kernel_weights, use_correction,
+                params, bse, resid, fitted, nobs, status, stats, k,
             )
 
     return kernel
