@@ -11,7 +11,6 @@ import os
 import re
 import subprocess
 import sys
-import types
 from importlib import resources
 from pathlib import Path
 

@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
-from statsmodels.regression.rolling import RollingOLS
 
 import quantreg
 from quantreg import RankDeficientWindowWarning

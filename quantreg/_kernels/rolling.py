@@ -40,7 +40,6 @@ from quantreg._kernels.windows import (
 )
 
 
-
 @jit(inline=True)
 def _roll_segment(
     x, y, start, stop, window, min_nobs, expanding, missing_mode, add_const, lam,
@@ -166,9 +165,9 @@ def rolling_ols_kernel(k: int):
     missing_mode, add_const, lam, out_of_sample, full, cov_code, kernel_weights, use_correction,
     params, bse, resid, fitted, nobs, status, stats)`` processes segments ``first:last`` and
     writes its outputs in place (NaN where not estimated). ``cov_code`` (see
-    :mod:`quantreg._kernels.sandwich`) selects the standard errors in ``bse``. ``stats`` columns: SSR, centred TSS, uncentred TSS, Σ log(weight) of the
-    window's rows. ``full=False`` skips ``params``, ``bse`` and ``stats`` (they may then have
-    zero rows).
+    :mod:`quantreg._kernels.sandwich`) selects the standard errors in ``bse``. ``stats``
+    columns: SSR, centred TSS, uncentred TSS, Σ log(weight) of the window's rows.
+    ``full=False`` skips ``params``, ``bse`` and ``stats`` (they may then have zero rows).
     """
 
     @jit()
