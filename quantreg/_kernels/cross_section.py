@@ -1,14 +1,15 @@
 """One least-squares fit per period (a cross-section of assets), for Fama-MacBeth (numba).
 
 Rows are read through a grouping permutation (``perm[offsets[g]:offsets[g + 1]]`` are the rows
-of period ``g``), so the regressors are never copied into period order. Each period is solved
-from its own centred Gram matrix:
+of period ``g``), so the panel is never reordered as a whole. Each period is solved from its
+own centred Gram matrix:
 
-1. pass one: count the complete rows (no NaN in ``y`` or any regressor) and their means;
-2. pass two: centred cross-products ``S = Σ (z − z̄)(z − z̄)ᵀ`` of ``z = [x, y]``, with the
+1. pass one: copy the complete rows (no NaN in ``y`` or any regressor) of ``z = [x, y]`` into
+   a small contiguous buffer and sum them;
+2. pass two, over the buffer: centred cross-products ``S = Σ (z − z̄)(z − z̄)ᵀ`` with the
    corrected two-pass update (the sums of the deviations refine the means and ``S``);
 3. Cholesky of ``S_xx`` (with an intercept) or of the raw Gram ``S_xx + n x̄x̄ᵀ`` (without),
-   ``z = L⁻¹ S_xy``, ``β = L⁻ᵀ z``, ``SSR = S_yy − zᵀz``; the intercept is ``ȳ − x̄ᵀβ``.
+   ``u = L⁻¹ S_xy``, ``β = L⁻ᵀ u``, ``SSR = S_yy − uᵀu``; the intercept is ``ȳ − x̄ᵀβ``.
 
 A regressor whose spread in the period is below ``64·eps`` of its level (constant across the
 assets of the period, hence collinear with the intercept), or a Cholesky pivot
@@ -18,11 +19,12 @@ The thresholds are those of :mod:`quantreg._kernels.ols_solve` (the rolling engi
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 
-from quantreg._kernels._jit import jit, prange
+from quantreg._kernels._jit import jit
 
 #: A Cholesky pivot ``1 − R²_j`` below this counts as linear dependence (as in ``ols_solve``).
 RANK_TOL = 1e-12
@@ -36,95 +38,87 @@ TOO_FEW = 2  # fewer complete rows than coefficients
 RANK_DEFICIENT = 3
 
 
-@jit()
-def _row_is_complete(xt: np.ndarray, y: np.ndarray, i: int) -> bool:
-    if math.isnan(y[i]):
-        return False
-    for j in range(xt.shape[0]):
-        if math.isnan(xt[j, i]):
-            return False
-    return True
-
-
-@jit()
-def solve_period(
-    xt: np.ndarray,
-    y: np.ndarray,
+@jit(inline=True)
+def _solve_period(
+    z: np.ndarray,
     perm: np.ndarray,
     start: int,
     stop: int,
     add_const: bool,
     coef: np.ndarray,
     stats: np.ndarray,
+    k: int,
 ) -> tuple[int, int]:
-    """Least squares of ``y`` on ``x`` over the complete rows ``perm[start:stop]``.
+    """Least squares of ``z[k]`` on ``z[:k]`` over the complete rows ``perm[start:stop]``.
 
     Parameters
     ----------
-    xt : (k, n) regressors, one row per regressor (the caller's row order).
-    y : (n,) regressand.
-    perm : row numbers grouped by period.
-    start, stop : the period's slice of ``perm``.
+    z : (k + 1, n) variables ``[x_1 … x_k, y]`` (one row each), columns in the caller's row
+        order.
+    perm : row numbers grouped by period; start, stop : the period's slice of ``perm``.
     add_const : whether the model has an intercept.
     coef : out, length ``k + add_const``: ``[intercept,] β_1 … β_k`` (NaN unless solved).
     stats : out, length 2: ``[SSR, TSS]`` (TSS centred with an intercept, raw without).
+    k : number of regressors (a compile-time constant of the caller, so loops unroll).
 
     Returns
     -------
     (status, nobs) : a status code (:data:`OK`, :data:`EMPTY`, :data:`TOO_FEW`,
         :data:`RANK_DEFICIENT`) and the number of complete rows.
     """
-    k = xt.shape[0]
-    p = k + 1  # columns of z = [x, y]
+    p = k + 1
     n_coef = k + (1 if add_const else 0)
     for j in range(n_coef):
         coef[j] = np.nan
     stats[0] = np.nan
     stats[1] = np.nan
-    # pass one: count and means
+    # pass one: copy the complete rows into a contiguous buffer (one read of the panel) and sum
+    buf = np.empty((stop - start, p))
     mean = np.zeros(p)
     count = 0
     for r in range(start, stop):
         i = perm[r]
-        if not _row_is_complete(xt, y, i):
-            continue
-        count += 1
-        for j in range(k):
-            mean[j] += xt[j, i]
-        mean[k] += y[i]
+        complete = True
+        for j in range(p):
+            v = z[j, i]
+            if math.isnan(v):
+                complete = False
+                break
+            buf[count, j] = v
+        if complete:
+            for j in range(p):
+                mean[j] += buf[count, j]
+            count += 1
     if count == 0:
         return EMPTY, 0
     if count < n_coef:
         return TOO_FEW, count
     for j in range(p):
         mean[j] /= count
-    # pass two: centred cross-products, upper triangle of s (p x p), and deviation sums
+    # pass two (in cache): centred cross-products (upper triangle) and the deviation sums
     s = np.zeros((p, p))
     dev_sum = np.zeros(p)
     dev = np.empty(p)
-    for r in range(start, stop):
-        i = perm[r]
-        if not _row_is_complete(xt, y, i):
-            continue
-        for j in range(k):
-            dev[j] = xt[j, i] - mean[j]
-        dev[k] = y[i] - mean[k]
+    for r in range(count):
+        for a in range(p):
+            dev[a] = buf[r, a] - mean[a]
+            dev_sum[a] += dev[a]
         for a in range(p):
             da = dev[a]
-            dev_sum[a] += da
             for b in range(a, p):
                 s[a, b] += da * dev[b]
     # corrected two-pass: S -= d dᵀ / n, mean += d / n
     for a in range(p):
         for b in range(a, p):
             s[a, b] -= dev_sum[a] * dev_sum[b] / count
+    for a in range(p):
         mean[a] += dev_sum[a] / count
     syy_c = s[k, k]
     syy = syy_c if add_const else syy_c + count * mean[k] * mean[k]
     stats[1] = syy
-    # Cholesky of the (centred or raw) Gram matrix of the regressors, row-major lower L
-    chol = np.zeros((k, k))
-    inv_piv = np.empty(k)
+    # Cholesky of the (centred or raw) Gram matrix of the regressors, lower L
+    chol = np.zeros((p, p))
+    inv_piv = np.empty(p)
     for j in range(k):
         m_j = mean[j]
         for i in range(j, k):
@@ -148,22 +142,23 @@ def solve_period(
                 inv_piv[j] = 1.0 / pivot
             else:
                 chol[i, j] = acc * inv_piv[j]
-    z = np.empty(k)
+    # z = L⁻¹ S_xy, SSR = S_yy − zᵀz, β = L⁻ᵀ z, intercept = ȳ − x̄ᵀβ
+    zz = np.empty(p)
     ssr = syy
     for i in range(k):
         acc = s[i, k]
         if not add_const:
             acc += count * mean[i] * mean[k]
         for l in range(i):
-            acc -= chol[i, l] * z[l]
+            acc -= chol[i, l] * zz[l]
         acc *= inv_piv[i]
-        z[i] = acc
+        zz[i] = acc
         ssr -= acc * acc
-    stats[0] = ssr if ssr > 0.0 else 0.0
+    stats[0] = max(0.0, ssr)
     offset = 1 if add_const else 0
     intercept = mean[k]
     for i in range(k - 1, -1, -1):
-        acc = z[i]
+        acc = zz[i]
         for l in range(i + 1, k):
             acc -= chol[l, i] * coef[offset + l]
         beta = acc * inv_piv[i]
@@ -174,32 +169,30 @@ def solve_period(
     return OK, count
 
 
-@jit(parallel=True)
-def cross_section_ols(
-    xt: np.ndarray,
-    y: np.ndarray,
-    perm: np.ndarray,
-    offsets: np.ndarray,
-    add_const: bool,
-    coef: np.ndarray,
-    stats: np.ndarray,
-    nobs: np.ndarray,
-    status: np.ndarray,
-) -> None:
-    """:func:`solve_period` for every period, in parallel over periods.
+@functools.cache
+def cross_section_kernel(k: int):
+    """The per-period least-squares kernel specialised for ``k`` regressors (no intercept).
 
-    Parameters
-    ----------
-    xt : (k, n) float64 regressors (one row per regressor), y : (n,) float64.
-    perm, offsets : period ``g`` holds rows ``perm[offsets[g]:offsets[g + 1]]``.
-    add_const : whether each cross-section has an intercept.
-    coef : out (n_periods, k + add_const); stats : out (n_periods, 2) ``[SSR, TSS]``;
-    nobs : out (n_periods,) int64; status : out (n_periods,) int8.
+    ``k`` is a compile-time constant of the returned function, so the small per-row loops
+    unroll; each ``k`` is compiled once per machine and cached on disk. The kernel releases
+    the GIL: callers run disjoint ranges of periods on several threads
+    (:func:`quantreg._parallel.run_segments`).
+
+    The returned ``kernel(z, perm, offsets, first, last, add_const, coef, stats, nobs,
+    status)`` solves periods ``first:last``; period ``g`` holds rows
+    ``perm[offsets[g]:offsets[g + 1]]`` of ``z`` ((k + 1, n) float64, the variables
+    ``[x_1 … x_k, y]`` one per row). Outputs, written in place: ``coef`` (n_periods,
+    k + add_const), ``stats`` (n_periods, 2) ``[SSR, TSS]``, ``nobs`` (n_periods,) int64 and
+    ``status`` (n_periods,) int8.
     """
-    n_periods = offsets.shape[0] - 1
-    for g in prange(n_periods):
-        code, count = solve_period(
-            xt, y, perm, offsets[g], offsets[g + 1], add_const, coef[g], stats[g]
-        )
-        status[g] = code
-        nobs[g] = count
+
+    @jit()
+    def kernel(z, perm, offsets, first, last, add_const, coef, stats, nobs, status):
+        for g in range(first, last):
+            code, count = _solve_period(
+                z, perm, offsets[g], offsets[g + 1], add_const, coef[g], stats[g], k
+            )
+            status[g] = code
+            nobs[g] = count
+
+    return kernel

@@ -25,16 +25,16 @@ from quantreg._kernels.windows import CHUNK, new_walker, row_validity, window_re
 
 
 @jit()
-def window_rank(rec, k, add_const, lower):
+def window_rank(rec, ri, k, add_const, lower):
     """Numerical rank of the window's design (see the module docstring)."""
     p = k + 1
     cov = MEAN + p
-    w_total = rec[WEIGHT]
+    w_total = rec[ri, WEIGHT]
     rank = 1 if add_const else 0
     lower[:, :] = 0.0
     for j in range(k):
-        m_j = rec[MEAN + j]
-        diag = rec[cov + j * p + j]
+        m_j = rec[ri, MEAN + j]
+        diag = rec[ri, cov + j * p + j]
         if add_const:
             spread = CONST_TOL * m_j
             if diag <= spread * spread * w_total:
@@ -44,9 +44,9 @@ def window_rank(rec, k, add_const, lower):
             if diag <= 0.0:
                 continue
         for i in range(j, k):
-            acc = rec[cov + j * p + i]
+            acc = rec[ri, cov + j * p + i]
             if not add_const:
-                acc += w_total * m_j * rec[MEAN + i]
+                acc += w_total * m_j * rec[ri, MEAN + i]
             for l in range(j):
                 acc -= lower[i, l] * lower[j, l]
             if i == j:
@@ -92,20 +92,20 @@ def jacobi_eigenvalues(a, out):
 
 
 @jit()
-def window_condition(rec, k, corr, eig):
+def window_condition(rec, ri, k, corr, eig):
     """2-norm condition number of the window's column-scaled, centred regressors."""
     if k == 0:
         return np.nan
     p = k + 1
     cov = MEAN + p
-    w_total = rec[WEIGHT]
+    w_total = rec[ri, WEIGHT]
     for j in range(k):
-        spread = CONST_TOL * rec[MEAN + j]
-        if rec[cov + j * p + j] <= spread * spread * w_total:
+        spread = CONST_TOL * rec[ri, MEAN + j]
+        if rec[ri, cov + j * p + j] <= spread * spread * w_total:
             return np.inf
     for i in range(k):
         for j in range(i, k):
-            v = rec[cov + i * p + j] / math.sqrt(rec[cov + i * p + i] * rec[cov + j * p + j])
+            v = rec[ri, cov + i * p + j] / math.sqrt(rec[ri, cov + i * p + i] * rec[ri, cov + j * p + j])
             corr[i, j] = v
             corr[j, i] = v
     jacobi_eigenvalues(corr, eig)
@@ -145,15 +145,15 @@ def diagnostics_kernel(k: int):
                     n_invalid, age_sum,
                 )
                 for t in range(t0, t1):
-                    rec = records[t - t0]
-                    count = rec[COUNT]
-                    r = window_rank(rec, k, add_const, lower) if count > 0 else -1
+                    ri = t - t0
+                    count = records[ri, COUNT]
+                    r = window_rank(records, ri, k, add_const, lower) if count > 0 else -1
                     rank[start + t] = r
                     if count < 2:
                         condition[start + t] = np.nan
                     elif r < k + (1 if add_const else 0):
                         condition[start + t] = np.inf  # collinear: beyond what ~16 digits resolve
                     else:
-                        condition[start + t] = window_condition(rec, k, corr, eig)
+                        condition[start + t] = window_condition(records, ri, k, corr, eig)
 
     return kernel

@@ -1,6 +1,6 @@
 """Weighted window moments stored in one flat float64 array, merged without subtraction.
 
-A *moment record* describes a set of rows ``z_i`` (here ``z = [x_1, …, x_k, y]``, ``p = k + 1``)
+A *moment record* (a row of a 2-D buffer) describes a set of rows ``z_i`` (here ``z = [x_1, …, x_k, y]``, ``p = k + 1``)
 with weights ``w_i`` by
 
 ``[count, W, mean_0 … mean_{p-1}, C_00 … C_{p-1,p-1}]``
@@ -34,69 +34,80 @@ def record_size(p: int) -> int:
 
 
 @jit()
-def clear(rec: np.ndarray) -> None:
-    """Make ``rec`` the record of the empty set."""
-    rec[:] = 0.0
+def clear(buf: np.ndarray, i: int) -> None:
+    """Make record ``buf[i]`` the record of the empty set."""
+    for c in range(buf.shape[1]):
+        buf[i, c] = 0.0
 
 
 @jit()
-def add_point(rec: np.ndarray, z: np.ndarray, weight: float, p: int) -> None:
-    """Add one row ``z`` with weight ``weight`` to ``rec`` (weighted Welford update)."""
-    w_old = rec[WEIGHT]
+def copy_record(out: np.ndarray, oi: int, src: np.ndarray, si: int) -> None:
+    """``out[oi] = src[si]``."""
+    for c in range(out.shape[1]):
+        out[oi, c] = src[si, c]
+
+
+@jit()
+def add_point(buf: np.ndarray, i: int, z: np.ndarray, weight: float, p: int) -> None:
+    """Add one row ``z`` with weight ``weight`` to record ``buf[i]`` (weighted Welford update)."""
+    w_old = buf[i, WEIGHT]
     w_new = w_old + weight
-    rec[COUNT] += 1.0
-    rec[WEIGHT] = w_new
+    buf[i, COUNT] += 1.0
+    buf[i, WEIGHT] = w_new
     if w_new <= 0.0:
         return
     factor = weight * w_old / w_new
     cov = MEAN + p
+    if factor != 0.0:
+        for a in range(p):
+            d_a = factor * (z[a] - buf[i, MEAN + a])
+            row = cov + a * p
+            for b in range(a, p):
+                buf[i, row + b] += d_a * (z[b] - buf[i, MEAN + b])
     ratio = weight / w_new
-    for i in range(p):
-        d_i = z[i] - rec[MEAN + i]
-        if factor != 0.0:
-            row = cov + i * p
-            for j in range(i, p):
-                rec[row + j] += factor * d_i * (z[j] - rec[MEAN + j])
-    for i in range(p):
-        rec[MEAN + i] += (z[i] - rec[MEAN + i]) * ratio
+    for a in range(p):
+        buf[i, MEAN + a] += (z[a] - buf[i, MEAN + a]) * ratio
 
 
 @jit()
-def scale(rec: np.ndarray, factor: float, p: int) -> None:
-    """Multiply every weight of the record by ``factor`` (the means do not change)."""
-    rec[WEIGHT] *= factor
+def scale(buf: np.ndarray, i: int, factor: float, p: int) -> None:
+    """Multiply every weight of record ``buf[i]`` by ``factor`` (the means do not change)."""
+    buf[i, WEIGHT] *= factor
     cov = MEAN + p
-    for i in range(p):
-        row = cov + i * p
-        for j in range(i, p):
-            rec[row + j] *= factor
+    for a in range(p):
+        row = cov + a * p
+        for b in range(a, p):
+            buf[i, row + b] *= factor
 
 
 @jit()
-def merge(out: np.ndarray, a: np.ndarray, a_factor: float, b: np.ndarray, p: int) -> None:
-    """Write into ``out`` the record of ``a`` (weights scaled by ``a_factor``) united with ``b``."""
-    w_a = a[WEIGHT] * a_factor
-    w_b = b[WEIGHT]
+def merge(out: np.ndarray, oi: int, a: np.ndarray, ai: int, a_factor: float, b: np.ndarray, bi: int, p: int) -> None:
+    """``out[oi]`` = record ``a[ai]`` (weights scaled by ``a_factor``) united with ``b[bi]``.
+
+    Records are addressed as (buffer, row) pairs rather than row views: creating a view costs
+    as much as the merge itself in the kernels' inner loops.
+    """
+    w_a = a[ai, WEIGHT] * a_factor
+    w_b = b[bi, WEIGHT]
     w = w_a + w_b
-    out[COUNT] = a[COUNT] + b[COUNT]
-    out[WEIGHT] = w
+    out[oi, COUNT] = a[ai, COUNT] + b[bi, COUNT]
+    out[oi, WEIGHT] = w
     cov = MEAN + p
     if w_a <= 0.0 or w_b <= 0.0:
-        src = b if w_a <= 0.0 else a
-        src_factor = 1.0 if w_a <= 0.0 else a_factor
-        for i in range(p):
-            out[MEAN + i] = src[MEAN + i]
-            row = cov + i * p
-            for j in range(i, p):
-                out[row + j] = src[row + j] * src_factor
+        use_b = w_a <= 0.0
+        factor = 1.0 if use_b else a_factor
+        for c in range(p):
+            out[oi, MEAN + c] = b[bi, MEAN + c] if use_b else a[ai, MEAN + c]
+            row = cov + c * p
+            for d in range(c, p):
+                out[oi, row + d] = (b[bi, row + d] if use_b else a[ai, row + d]) * factor
         return
     cross = w_a * w_b / w
     ratio = w_b / w
-    for i in range(p):
-        d_i = b[MEAN + i] - a[MEAN + i]
-        row = cov + i * p
-        for j in range(i, p):
-            d_j = b[MEAN + j] - a[MEAN + j]
-            out[row + j] = a[row + j] * a_factor + b[row + j] + cross * d_i * d_j
-    for i in range(p):
-        out[MEAN + i] = a[MEAN + i] + (b[MEAN + i] - a[MEAN + i]) * ratio
+    for c in range(p):
+        d_c = cross * (b[bi, MEAN + c] - a[ai, MEAN + c])
+        row = cov + c * p
+        for d in range(c, p):
+            out[oi, row + d] = a[ai, row + d] * a_factor + b[bi, row + d] + d_c * (b[bi, MEAN + d] - a[ai, MEAN + d])
+    for c in range(p):
+        out[oi, MEAN + c] = a[ai, MEAN + c] + (b[bi, MEAN + c] - a[ai, MEAN + c]) * ratio

@@ -38,6 +38,7 @@ ILL_CONDITIONED = 2
 @jit()
 def solve_window(
     rec: np.ndarray,
+    ri: int,
     k: int,
     add_const: bool,
     want_inverse: bool,
@@ -50,7 +51,7 @@ def solve_window(
 
     Parameters
     ----------
-    rec : moment record over ``p = k + 1`` variables ``[x_1 … x_k, y]``.
+    rec, ri : the moment record ``rec[ri, ri]`` over ``p = k + 1`` variables ``[x_1 … x_k, y]``.
     k : number of regressors (without the intercept).
     add_const : whether the model has an intercept.
     want_inverse : whether to compute ``inv_diag`` (needed for standard errors only).
@@ -71,9 +72,9 @@ def solve_window(
     """
     p = k + 1
     cov = MEAN + p
-    w_total = rec[WEIGHT]
-    mean_y = rec[MEAN + k]
-    syy_c = rec[cov + k * p + k]
+    w_total = rec[ri, WEIGHT]
+    mean_y = rec[ri, MEAN + k]
+    syy_c = rec[ri, cov + k * p + k]
     syy_u = syy_c + w_total * mean_y * mean_y
     stats[1] = syy_c
     stats[2] = syy_u
@@ -84,15 +85,15 @@ def solve_window(
     linv = zz + k
     ill = False
     for j in range(k):
-        m_j = rec[MEAN + j]
+        m_j = rec[ri, MEAN + j]
         for i in range(j, k):
-            acc = rec[cov + j * p + i]
+            acc = rec[ri, cov + j * p + i]
             if not add_const:
-                acc += w_total * m_j * rec[MEAN + i]
+                acc += w_total * m_j * rec[ri, MEAN + i]
             for l in range(j):
                 acc -= work[i * k + l] * work[j * k + l]
             if i == j:
-                diag = rec[cov + j * p + j]
+                diag = rec[ri, cov + j * p + j]
                 if add_const:
                     spread = CONST_TOL * m_j
                     if diag <= spread * spread * w_total:
@@ -113,9 +114,9 @@ def solve_window(
     # z = L^-1 S_xy and SSR = S_yy - z'z
     ssr = syy
     for i in range(k):
-        acc = rec[cov + i * p + k]
+        acc = rec[ri, cov + i * p + k]
         if not add_const:
-            acc += w_total * rec[MEAN + i] * mean_y
+            acc += w_total * rec[ri, MEAN + i] * mean_y
         for l in range(i):
             acc -= work[i * k + l] * work[zz + l]
         acc *= work[inv_piv + i]
@@ -149,7 +150,7 @@ def solve_window(
         for i in range(k):
             acc = 0.0
             for l in range(i + 1):
-                acc += work[linv + i * k + l] * rec[MEAN + l]
+                acc += work[linv + i * k + l] * rec[ri, MEAN + l]
             acc_total += acc * acc
         inv_diag[k] = acc_total
     return SOLVED

@@ -61,7 +61,7 @@ def _roll_segment(
     work = np.empty(2 * k * k + 2 * k + 1)
     sol = np.empty(3)
     prev_beta = np.empty(k)
-    prev_mean = np.empty(p)
+    prev_mean = np.empty((1, p))
     prev_ok = False
     variances = np.empty(kp)
     robust = full and cov_code != NONROBUST
@@ -77,12 +77,12 @@ def _roll_segment(
         )
         for t in range(t0, t1):
             row = start + t
-            rec = records[t - t0]
-            count = int(rec[COUNT])
+            ri = t - t0
+            count = int(records[ri, COUNT])
             nobs[row] = count
             state = window_state(t, count, window, min_nobs, expanding, missing_mode, n_invalid[t - t0])
             if state == OK:
-                solved = solve_window(rec, k, add_const, full, beta, inv_diag, work, sol)
+                solved = solve_window(records, ri, k, add_const, full, beta, inv_diag, work, sol)
                 if solved == RANK_DEFICIENT_SOLVE:
                     state = RANK_DEFICIENT
                 elif solved == ILL_CONDITIONED_SOLVE:
@@ -94,22 +94,22 @@ def _roll_segment(
             fit = np.nan
             if out_of_sample:
                 if prev_ok:
-                    fit = predict(x, row, prev_beta, prev_mean, 0, k, add_const)
+                    fit = predict(x, row, prev_beta, prev_mean, 0, 0, k, add_const)
                 prev_ok = estimated
                 if estimated:
                     for c in range(p):
-                        prev_mean[c] = rec[MEAN + c]
+                        prev_mean[0, c] = records[ri, MEAN + c]
                     for c in range(k):
                         prev_beta[c] = beta[c]
             elif estimated:
-                fit = predict(x, row, beta, rec, MEAN, k, add_const)
+                fit = predict(x, row, beta, records, ri, MEAN, k, add_const)
             fitted[row] = fit
             resid[row] = y[row] - fit
             if not full:
                 continue
             if estimated and robust:
                 robust_variances(
-                    x, y, start, max(0, t - window + 1), t, valid, lam, beta, rec, k, add_const,
+                    x, y, start, max(0, t - window + 1), t, valid, lam, beta, records, ri, k, add_const,
                     cov_code, kernel_weights, use_correction, work, 2 * k + k * k, scores, h_inv,
                     meat, lagged, variances,
                 )
@@ -121,26 +121,28 @@ def _roll_segment(
                 for c in range(k):
                     variances[kp - k + c] = s2 * inv_diag[c]
             _store_full(
-                row, estimated, rec, count, k, add_const, beta, variances, sol,
+                row, estimated, records, ri, count, k, add_const, beta, variances, sol,
                 age_sum[t - t0] * log_lam, params, bse, stats,
             )
 
 
 @jit()
-def _store_full(row, estimated, rec, count, k, add_const, beta, variances, sol, log_weights, params, bse, stats):
+def _store_full(row, estimated, rec, ri, count, k, add_const, beta, variances, sol, log_weights, params, bse, stats):
     """Write params, standard errors (from ``variances``, in params order) and
     [SSR, centred TSS, uncentred TSS, Σ log w] of a row."""
     if not estimated:
-        params[row, :] = np.nan
-        bse[row, :] = np.nan
-        stats[row, :] = np.nan
+        for c in range(params.shape[1]):
+            params[row, c] = np.nan
+            bse[row, c] = np.nan
+        for c in range(stats.shape[1]):
+            stats[row, c] = np.nan
         return
     df_resid = count - k - (1 if add_const else 0)
     offset = 0
     if add_const:
-        intercept = rec[MEAN + k]
+        intercept = rec[ri, MEAN + k]
         for c in range(k):
-            intercept -= beta[c] * rec[MEAN + c]
+            intercept -= beta[c] * rec[ri, MEAN + c]
         params[row, 0] = intercept
         offset = 1
     for c in range(k):

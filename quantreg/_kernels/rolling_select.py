@@ -35,22 +35,22 @@ N_CONTINUATION = 100
 
 
 @jit()
-def _gram_problem(rec, k, fit_intercept, G, b):
+def _gram_problem(rec, ri, k, fit_intercept, G, b):
     """``G``, ``b`` of the window (divided by the weight sum, as the estimators' ``(1/2n)``)."""
     p = k + 1
     cov = MEAN + p
-    w_total = rec[WEIGHT]
+    w_total = rec[ri, WEIGHT]
     for i in range(k):
-        m_i = rec[MEAN + i]
+        m_i = rec[ri, MEAN + i]
         for j in range(i, k):
-            v = rec[cov + i * p + j]
+            v = rec[ri, cov + i * p + j]
             if not fit_intercept:
-                v += w_total * m_i * rec[MEAN + j]
+                v += w_total * m_i * rec[ri, MEAN + j]
             G[i, j] = v / w_total
             G[j, i] = v / w_total
-        v = rec[cov + i * p + k]
+        v = rec[ri, cov + i * p + k]
         if not fit_intercept:
-            v += w_total * m_i * rec[MEAN + k]
+            v += w_total * m_i * rec[ri, MEAN + k]
         b[i] = v / w_total
 
 
@@ -74,7 +74,7 @@ def _select_segment(
     w = np.zeros(k)
     coef = np.empty(k)
     prev_coef = np.empty(k)
-    prev_mean = np.empty(p)
+    prev_mean = np.empty((1, p))
     prev_ok = False
     for t0 in range(0, length, CHUNK):
         t1 = min(t0 + CHUNK, length)
@@ -84,13 +84,13 @@ def _select_segment(
         )
         for t in range(t0, t1):
             row = start + t
-            rec = records[t - t0]
-            count = int(rec[COUNT])
+            ri = t - t0
+            count = int(records[ri, COUNT])
             nobs[row] = count
             state = window_state(t, count, window, min_nobs, expanding, missing_mode, n_invalid[t - t0])
             iters = 0
             if state == OK:
-                _gram_problem(rec, k, fit_intercept, G, b)
+                _gram_problem(records, ri, k, fit_intercept, G, b)
                 if garrote:
                     if cd.ridge_gram(G, b, 0.0, scale) != 0:
                         state = RANK_DEFICIENT
@@ -124,24 +124,25 @@ def _select_segment(
             fit = np.nan
             if out_of_sample:
                 if prev_ok:
-                    fit = predict(x, row, prev_coef, prev_mean, 0, k, fit_intercept)
+                    fit = predict(x, row, prev_coef, prev_mean, 0, 0, k, fit_intercept)
                 prev_ok = estimated
                 if estimated:
                     for i in range(p):
-                        prev_mean[i] = rec[MEAN + i]
+                        prev_mean[0, i] = records[ri, MEAN + i]
                     prev_coef[:] = coef
             elif estimated:
-                fit = predict(x, row, coef, rec, MEAN, k, fit_intercept)
+                fit = predict(x, row, coef, records, ri, MEAN, k, fit_intercept)
             fitted[row] = fit
             resid[row] = y[row] - fit
             if not estimated:
-                params[row, :] = np.nan
+                for i in range(k + 1):
+                    params[row, i] = np.nan
                 continue
             intercept = 0.0
             if fit_intercept:
-                intercept = rec[MEAN + k]
+                intercept = records[ri, MEAN + k]
                 for i in range(k):
-                    intercept -= coef[i] * rec[MEAN + i]
+                    intercept -= coef[i] * records[ri, MEAN + i]
             params[row, 0] = intercept
             for i in range(k):
                 params[row, 1 + i] = coef[i]

@@ -40,10 +40,11 @@ def _inverse_from_linv(work, k, linv, out):
 
 @jit()
 def robust_variances(
-    x, y, start, lo, hi, valid, lam, beta, rec, k, add_const, cov_code, kernel_weights,
+    x, y, start, lo, hi, valid, lam, beta, rec, ri, k, add_const, cov_code, kernel_weights,
     use_correction, work, linv, scores, h_inv, meat, lagged, out,
 ):
-    """Diagonal of the robust covariance of ``[c, β]`` (or ``β``) for the window ``lo … hi``.
+    """Diagonal of the robust covariance of ``[c, β]`` (or ``β``) for the window ``lo … hi``
+    whose moment record is ``rec[ri]``.
 
     ``lo``, ``hi`` are positions in the segment starting at row ``start``. Scratch: ``scores``
     ``(≥ hi − lo + 1, k + 1)``, ``h_inv`` ``(k, k)``, ``meat`` ``(k + 1, k + 1)``, ``lagged``
@@ -51,7 +52,7 @@ def robust_variances(
     """
     kp = k + 1 if add_const else k
     off = 1 if add_const else 0
-    mean_y = rec[MEAN + k]
+    mean_y = rec[ri, MEAN + k]
     n = 0
     for pos in range(lo, hi + 1):
         if not valid[pos]:
@@ -61,10 +62,10 @@ def robust_variances(
         if add_const:
             e = y[row] - mean_y
             for c in range(k):
-                e -= beta[c] * (x[row, c] - rec[MEAN + c])
+                e -= beta[c] * (x[row, c] - rec[ri, MEAN + c])
             scores[n, 0] = weight * e
             for c in range(k):
-                scores[n, 1 + c] = weight * (x[row, c] - rec[MEAN + c]) * e
+                scores[n, 1 + c] = weight * (x[row, c] - rec[ri, MEAN + c]) * e
         else:
             e = y[row]
             for c in range(k):
@@ -103,11 +104,11 @@ def robust_variances(
     if add_const:
         # centred coordinates: H = diag(1/W, S⁻¹); c = c̃ − x̄ᵀβ, q = S⁻¹x̄:
         # Var(c) = M_00/W² − 2 qᵀM_x0/W + qᵀ M_xx q
-        w_total = rec[WEIGHT]
+        w_total = rec[ri, WEIGHT]
         for c in range(k):
             acc = 0.0
             for a in range(k):
-                acc += h_inv[c, a] * rec[MEAN + a]
+                acc += h_inv[c, a] * rec[ri, MEAN + a]
             lagged[c] = acc  # q
         var_c = meat[0, 0] / (w_total * w_total)
         for a in range(k):

@@ -22,7 +22,7 @@ import math
 import numpy as np
 
 from quantreg._kernels._jit import jit
-from quantreg._kernels.moments import MEAN, add_point, clear, merge, scale
+from quantreg._kernels.moments import MEAN, add_point, clear, copy_record, merge, scale
 
 # per-row status codes (see quantreg.results.STATUS_CATEGORIES)
 OK = 0
@@ -58,10 +58,11 @@ def row_validity(x: np.ndarray, y: np.ndarray, start: int, stop: int) -> np.ndar
 
 @jit()
 def new_walker(length: int, window: int, p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """State of a walk over a segment of ``length`` rows: (suffix buffer, prefix, counters)."""
+    """State of a walk over a segment of ``length`` rows: (suffix records, prefix record as a
+    one-row buffer, counters)."""
     n_buf = window if length > window else 1  # suffixes are needed from the second block on
     rsize = MEAN + p + p * p
-    return np.zeros((n_buf, rsize)), np.zeros(rsize), np.zeros(2, dtype=np.int64)
+    return np.zeros((n_buf, rsize)), np.zeros((1, rsize)), np.zeros(2, dtype=np.int64)
 
 
 @jit()
@@ -85,26 +86,26 @@ def window_records(
     p = k + 1
     weighted = lam != 1.0
     for t in range(t0, t1):
+        out = t - t0
         block = t // window
         r = t - block * window
         if r == 0:
             if block >= 1:  # suffixes of the previous block, weights relative to its last row
-                current = records[t - t0]
-                clear(current)
+                clear(records, out)  # scratch
                 first = (block - 1) * window
                 weight = 1.0
                 for j in range(window - 1, -1, -1):
                     if valid[first + j]:
                         _load(x, y, start + first + j, z, k)
-                        add_point(current, z, weight, p)
-                    suffix[j, :] = current
+                        add_point(records, out, z, weight, p)
+                    copy_record(suffix, j, records, out)
                     weight *= lam
-            clear(prefix)
+            clear(prefix, 0)
         if weighted:
-            scale(prefix, lam, p)
+            scale(prefix, 0, lam, p)
         if valid[t]:
             _load(x, y, start + t, z, k)
-            add_point(prefix, z, 1.0, p)
+            add_point(prefix, 0, z, 1.0, p)
             counters[SUM_POS] += t
         else:
             counters[N_INVALID] += 1
@@ -114,14 +115,13 @@ def window_records(
                 counters[SUM_POS] -= leaving
             else:
                 counters[N_INVALID] -= 1
-        out = records[t - t0]
         if block >= 1 and r < window - 1:
             factor = lam ** (r + 1) if weighted else 1.0
-            merge(out, suffix[r + 1], factor, prefix, p)
+            merge(records, out, suffix, r + 1, factor, prefix, 0, p)
         else:
-            out[:] = prefix
-        n_invalid[t - t0] = counters[N_INVALID]
-        age_sum[t - t0] = int(out[0]) * t - counters[SUM_POS]
+            copy_record(records, out, prefix, 0)
+        n_invalid[out] = counters[N_INVALID]
+        age_sum[out] = int(records[out, 0]) * t - counters[SUM_POS]
 
 
 @jit()
@@ -142,12 +142,13 @@ def window_state(t, count, window, min_nobs, expanding, missing_mode, n_invalid)
 
 
 @jit()
-def predict(x, row, beta, mean, first, k, add_const):
-    """``x_t'β`` (plus the intercept), written ``ȳ + (x_t − x̄)'β`` so level data stay exact."""
+def predict(x, row, beta, means, mi, first, k, add_const):
+    """``x_t'β`` (plus the intercept), written ``ȳ + (x_t − x̄)'β`` so level data stay exact;
+    the means are ``means[mi, first:first + k + 1]``."""
     if add_const:
-        fit = mean[first + k]
+        fit = means[mi, first + k]
         for c in range(k):
-            fit += beta[c] * (x[row, c] - mean[first + c])
+            fit += beta[c] * (x[row, c] - means[mi, first + c])
         return fit
     fit = 0.0
     for c in range(k):
