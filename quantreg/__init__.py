@@ -7,7 +7,8 @@ Importing the package registers the ``DataFrame.quantreg`` accessor. Submodules:
 
 from quantreg import accessor as _accessor  # noqa: F401  (registers df.quantreg)
 from quantreg import selection
-from quantreg.exceptions import RankDeficientWindowWarning
+from quantreg.asset_pricing import FamaMacBethResult, TwoPassResult, fama_macbeth, two_pass
+from quantreg.exceptions import RankDeficientWindowWarning, SkippedPeriodWarning
 from quantreg.results import RollingOLSResult
 from quantreg.rolling import rolling_ols, rolling_resid
 from quantreg.selection import RollingSelectResult, rolling_select
@@ -15,6 +16,11 @@ from quantreg.selection import RollingSelectResult, rolling_select
 __version__ = "0.1.0"
 
 __all__ = [
+    "FamaMacBethResult",
+    "SkippedPeriodWarning",
+    "TwoPassResult",
+    "fama_macbeth",
+    "two_pass",
     "RankDeficientWindowWarning",
     "RollingOLSResult",
     "RollingSelectResult",

@@ -6,13 +6,14 @@ from typing import Any
 
 import pandas as pd
 
-from quantreg import rolling
+from quantreg import asset_pricing, rolling
+from quantreg.asset_pricing import FamaMacBethResult, TwoPassResult
 from quantreg.results import RollingOLSResult
 
 
 @pd.api.extensions.register_dataframe_accessor("quantreg")
 class QuantregAccessor:
-    """``df.quantreg.rolling_ols(...)`` and ``df.quantreg.rolling_resid(...)`` on a panel frame.
+    """``df.quantreg.rolling_ols/rolling_resid/rolling_select/fama_macbeth/two_pass(...)`` on a panel frame.
 
     pandas builds the accessor on every attribute access, so ``__init__`` only keeps the frame.
 
@@ -36,6 +37,14 @@ class QuantregAccessor:
     def rolling_resid(self, *args: Any, **kwargs: Any) -> pd.Series:
         """:func:`quantreg.rolling_resid` on this frame."""
         return rolling.rolling_resid(self._frame, *args, **kwargs)
+
+    def fama_macbeth(self, *args: Any, **kwargs: Any) -> FamaMacBethResult:
+        """:func:`quantreg.fama_macbeth` on this frame."""
+        return asset_pricing.fama_macbeth(self._frame, *args, **kwargs)
+
+    def two_pass(self, *args: Any, **kwargs: Any) -> TwoPassResult:
+        """:func:`quantreg.two_pass` on this frame."""
+        return asset_pricing.two_pass(self._frame, *args, **kwargs)
 
     def rolling_select(self, estimator: Any, *args: Any, **kwargs: Any) -> Any:
         """:func:`quantreg.rolling_select` on this frame."""

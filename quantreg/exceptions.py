@@ -82,3 +82,25 @@ class SelectionConvergenceWarning(QuantregWarning):
 
 
 __all__ += ["ParameterError", "SelectionConvergenceWarning"]
+
+
+# --- asset pricing (issue 8) ---------------------------------------------------------------
+class SkippedPeriodWarning(QuantregWarning):
+    """Some cross-sections of a Fama-MacBeth fit could not be estimated (fewer complete assets
+    than coefficients, or collinear regressors in the period); they are left out of the
+    averages and their rows of ``params_by_period`` are NaN."""
+
+
+__all__ += ["SkippedPeriodWarning"]
+
+
+# --- out-of-core and Dask (issue 6) --------------------------------------------------------
+class DatasetError(QuantregError, OSError):
+    """A directory is not a readable quantreg panel dataset (quantreg.io)."""
+
+
+class PartitionLayoutError(PanelError):
+    """A Dask DataFrame has an instrument split across partitions (quantreg.distributed)."""
+
+
+__all__ += ["DatasetError", "PartitionLayoutError"]
