@@ -33,21 +33,21 @@ def record_size(p: int) -> int:
     return MEAN + p + p * p
 
 
-@jit()
+@jit(inline=True)
 def clear(buf: np.ndarray, i: int) -> None:
     """Make record ``buf[i]`` the record of the empty set."""
     for c in range(buf.shape[1]):
         buf[i, c] = 0.0
 
 
-@jit()
+@jit(inline=True)
 def copy_record(out: np.ndarray, oi: int, src: np.ndarray, si: int) -> None:
     """``out[oi] = src[si]``."""
     for c in range(out.shape[1]):
         out[oi, c] = src[si, c]
 
 
-@jit()
+@jit(inline=True)
 def add_point(buf: np.ndarray, i: int, z: np.ndarray, weight: float, p: int) -> None:
     """Add one row ``z`` with weight ``weight`` to record ``buf[i]`` (weighted Welford update)."""
     w_old = buf[i, WEIGHT]
@@ -69,7 +69,7 @@ def add_point(buf: np.ndarray, i: int, z: np.ndarray, weight: float, p: int) -> 
         buf[i, MEAN + a] += (z[a] - buf[i, MEAN + a]) * ratio
 
 
-@jit()
+@jit(inline=True)
 def scale(buf: np.ndarray, i: int, factor: float, p: int) -> None:
     """Multiply every weight of record ``buf[i]`` by ``factor`` (the means do not change)."""
     buf[i, WEIGHT] *= factor
@@ -80,7 +80,7 @@ def scale(buf: np.ndarray, i: int, factor: float, p: int) -> None:
             buf[i, row + b] *= factor
 
 
-@jit()
+@jit(inline=True)
 def merge(out: np.ndarray, oi: int, a: np.ndarray, ai: int, a_factor: float, b: np.ndarray, bi: int, p: int) -> None:
     """``out[oi]`` = record ``a[ai]`` (weights scaled by ``a_factor``) united with ``b[bi]``.
 

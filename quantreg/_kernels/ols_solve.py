@@ -35,7 +35,7 @@ RANK_DEFICIENT = 1
 ILL_CONDITIONED = 2
 
 
-@jit()
+@jit(inline=True)
 def solve_window(
     rec: np.ndarray,
     ri: int,

@@ -65,7 +65,7 @@ def new_walker(length: int, window: int, p: int) -> tuple[np.ndarray, np.ndarray
     return np.zeros((n_buf, rsize)), np.zeros((1, rsize)), np.zeros(2, dtype=np.int64)
 
 
-@jit()
+@jit(inline=True)
 def _load(x: np.ndarray, y: np.ndarray, row: int, z: np.ndarray, k: int) -> None:
     for c in range(k):
         z[c] = x[row, c]
@@ -124,7 +124,7 @@ def window_records(
         age_sum[out] = int(records[out, 0]) * t - counters[SUM_POS]
 
 
-@jit()
+@jit(inline=True)
 def window_state(t, count, window, min_nobs, expanding, missing_mode, n_invalid):
     """Whether the window ending at row ``t`` is to be solved (``OK``), or why not.
 
@@ -141,7 +141,7 @@ def window_state(t, count, window, min_nobs, expanding, missing_mode, n_invalid)
     return OK
 
 
-@jit()
+@jit(inline=True)
 def predict(x, row, beta, means, mi, first, k, add_const):
     """``x_t'β`` (plus the intercept), written ``ȳ + (x_t − x̄)'β`` so level data stay exact;
     the means are ``means[mi, first:first + k + 1]``."""
