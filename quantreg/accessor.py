@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from quantreg import asset_pricing, rolling
-from quantreg.asset_pricing import FamaMacBethResult, TwoPassResult
+from quantreg import rolling
 from quantreg.results import RollingOLSResult
+
+if TYPE_CHECKING:  # imported on use: scipy.stats and scikit-learn are slow to import
+    from quantreg.asset_pricing import FamaMacBethResult, TwoPassResult
+    from quantreg.selection.rolling import RollingSelectResult
 
 
 @pd.api.extensions.register_dataframe_accessor("quantreg")
@@ -40,13 +43,17 @@ class QuantregAccessor:
 
     def fama_macbeth(self, *args: Any, **kwargs: Any) -> FamaMacBethResult:
         """:func:`quantreg.fama_macbeth` on this frame."""
-        return asset_pricing.fama_macbeth(self._frame, *args, **kwargs)
+        from quantreg.asset_pricing import fama_macbeth
+
+        return fama_macbeth(self._frame, *args, **kwargs)
 
     def two_pass(self, *args: Any, **kwargs: Any) -> TwoPassResult:
         """:func:`quantreg.two_pass` on this frame."""
-        return asset_pricing.two_pass(self._frame, *args, **kwargs)
+        from quantreg.asset_pricing import two_pass
 
-    def rolling_select(self, estimator: Any, *args: Any, **kwargs: Any) -> Any:
+        return two_pass(self._frame, *args, **kwargs)
+
+    def rolling_select(self, estimator: Any, *args: Any, **kwargs: Any) -> RollingSelectResult:
         """:func:`quantreg.rolling_select` on this frame."""
         from quantreg.selection.rolling import rolling_select
 

@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 from quantreg._kernels import cross_section as _cs
 from quantreg._parallel import run_segments
@@ -269,6 +268,8 @@ class FamaMacBethResult:
     def pvalues(self) -> pd.Series:
         """Two-sided p-values from a t distribution with ``T − 1`` degrees of freedom."""
         with np.errstate(invalid="ignore"):
+            from scipy import stats as sps  # imported on use: slow to import
+
             values = 2.0 * sps.t.sf(np.abs(self.tvalues.to_numpy()), self.df_resid)
         return pd.Series(values, index=self.params.index, name="pvalues")
 
@@ -282,6 +283,8 @@ class FamaMacBethResult:
         if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0.0 < alpha < 1.0:
             raise ParameterError(f"The 'alpha' parameter of conf_int must be a float in the range (0, 1). Got {alpha!r} instead.")
         with np.errstate(invalid="ignore"):
+            from scipy import stats as sps
+
             q = sps.t.ppf(1.0 - alpha / 2.0, self.df_resid)
         return pd.DataFrame(
             {"lower": self.params - q * self.bse, "upper": self.params + q * self.bse},
