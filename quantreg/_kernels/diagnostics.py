@@ -142,7 +142,7 @@ def diagnostics_kernel(k: int):
                 t1 = min(t0 + CHUNK, stop - start)
                 window_records(
                     x, y, start, valid, window, lam, t0, t1, suffix, prefix, counters, z, records,
-                    n_invalid, age_sum,
+                    n_invalid, age_sum, k,
                 )
                 for t in range(t0, t1):
                     ri = t - t0

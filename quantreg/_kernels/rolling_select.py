@@ -80,7 +80,7 @@ def _select_segment(
         t1 = min(t0 + CHUNK, length)
         window_records(
             x, y, start, valid, window, lam, t0, t1, suffix, prefix, counters, z, records,
-            n_invalid, age_sum,
+            n_invalid, age_sum, k,
         )
         for t in range(t0, t1):
             row = start + t

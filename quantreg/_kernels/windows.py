@@ -72,17 +72,18 @@ def _load(x: np.ndarray, y: np.ndarray, row: int, z: np.ndarray, k: int) -> None
     z[k] = y[row]
 
 
-@jit()
+@jit(inline=True)
 def window_records(
-    x, y, start, valid, window, lam, t0, t1, suffix, prefix, counters, z, records, n_invalid, age_sum,
+    x, y, start, valid, window, lam, t0, t1, suffix, prefix, counters, z, records, n_invalid, age_sum, k,
 ):
     """Records of the windows ending at rows ``t0 … t1 − 1`` of the segment starting at ``start``.
 
     Writes ``records[t − t0]`` (the moment record of ``[x, y]`` over the window's valid rows),
     ``n_invalid[t − t0]`` (missing rows in the window) and ``age_sum[t − t0]`` (Σ of the valid
     rows' ages). Chunks must be consecutive: ``t0`` of a call is ``t1`` of the previous one.
+    ``k`` (the number of regressors) is passed by the per-``k`` kernels as a compile-time
+    constant, so that the loops over regressors unroll.
     """
-    k = x.shape[1]
     p = k + 1
     weighted = lam != 1.0
     for t in range(t0, t1):
