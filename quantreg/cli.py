@@ -92,12 +92,18 @@ def _build_parser() -> argparse.ArgumentParser:
             "row. INPUT is a Parquet file with a (datetime, instrument) MultiIndex (or columns "
             "'datetime' and 'instrument'), or a CSV file with columns 'datetime' and "
             "'instrument'. OUTPUT (.parquet or .csv) gets one column 'residual' on the same "
-            "index and row order."
+            "index and row order. Bigger-than-memory panels: when INPUT is a directory (a "
+            "Parquet dataset partitioned by instrument or instrument bucket, as written by "
+            "quantreg.io.write_panel), it is processed one partition at a time and OUTPUT is a "
+            "directory with one file per input partition; re-running the same command skips "
+            "the partitions already done."
         ),
     )
-    resid.add_argument("input", type=Path, metavar="INPUT", help="panel file (.parquet or .csv)")
+    resid.add_argument("input", type=Path, metavar="INPUT",
+                       help="panel file (.parquet or .csv) or partitioned dataset directory")
     resid.add_argument("-o", "--output", type=Path, required=True, metavar="OUTPUT",
-                       help="where to write the residuals (.parquet or .csv)")
+                       help="where to write the residuals (.parquet or .csv; a directory when "
+                            "INPUT is a directory)")
     resid.add_argument("--y", metavar="COL", help="label column (default: the last column)")
     resid.add_argument("--x", metavar="COL", nargs="+", action="extend",
                        help="regressor columns (default: every column but y)")
@@ -183,19 +189,11 @@ def _run_resid(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     if args.window is None and not args.expanding:
         raise ValueError("--window N is required (or --expanding for windows that only grow)")
+    if args.input.is_dir():
+        return _run_resid_dataset(args, started)
     _file_kind(args.output, "output")  # fail before the work, not after it
     panel = _read_panel(args.input)
-    options: dict[str, Any] = dict(
-        y=args.y,
-        x=args.x,
-        window=args.window,
-        min_nobs=args.min_nobs,
-        add_constant=not args.no_constant,
-        expanding=args.expanding,
-        missing=args.missing,
-        residual="out_of_sample" if args.out_of_sample else "in_sample",
-        halflife=args.halflife,
-    )
+    options = _resid_options(args)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", QuantregWarning)
         progress = _progress_factory() if len(panel) >= _PROGRESS_MIN_ROWS else None
@@ -212,6 +210,125 @@ def _run_resid(args: argparse.Namespace) -> int:
         f"in {time.perf_counter() - started:.2f} s"
     )
     return 0
+
+
+def _resid_options(args: argparse.Namespace) -> dict[str, Any]:
+    return dict(
+        y=args.y,
+        x=args.x,
+        window=args.window,
+        min_nobs=args.min_nobs,
+        add_constant=not args.no_constant,
+        expanding=args.expanding,
+        missing=args.missing,
+        residual="out_of_sample" if args.out_of_sample else "in_sample",
+        halflife=args.halflife,
+    )
+
+
+# ------------------------------------------------------------------- resid, out of core
+_RESULT_FILE = "residual.parquet"
+_JOB_FILE = "_quantreg_job.json"
+
+
+def _run_resid_dataset(args: argparse.Namespace, started: float) -> int:
+    """Residuals of a partitioned dataset, one partition in memory at a time, resumable.
+
+    Each input partition ``KEY`` (e.g. ``instrument=A000`` or ``bucket=7``) gives
+    ``OUTPUT/KEY/residual.parquet`` (columns datetime, instrument, residual, in the partition's
+    row order), written under a hidden temporary name and renamed when complete. Partitions
+    whose output exists are skipped, so an interrupted run is finished by running the same
+    command again; ``OUTPUT/_quantreg_job.json`` records the options, and a run with other
+    options on the same OUTPUT is refused.
+    """
+    import json
+
+    from quantreg import io as qio
+    from quantreg.distributed import run_engine
+
+    options = _resid_options(args)
+    out_dir = args.output
+    if out_dir.exists() and not out_dir.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "INPUT is a dataset directory, so OUTPUT must "
+                                 "be a directory, but it is a file", str(out_dir))
+    meta = qio.read_metadata(args.input)
+    partitions = qio.list_partitions(args.input)
+    allowed = {meta["instrument_level"], qio.BUCKET}
+    if not all(p.key.split("=", 1)[0] in allowed for p in partitions):
+        raise qio.DatasetError(
+            f"'{args.input}' is not partitioned by instrument: every instrument must lie in one "
+            "hive partition (instrument=.../ or bucket=.../). Write the panel with "
+            "quantreg.io.write_panel(df, path) or quantreg.io.write_panel(df, path, n_buckets)."
+        )
+    job = {"input": str(args.input.resolve()), "options": options}
+    job_file = out_dir / _JOB_FILE
+    if job_file.exists():
+        previous = json.loads(job_file.read_text(encoding="utf-8"))
+        if previous != json.loads(json.dumps(job)):
+            raise ValueError(
+                f"'{out_dir}' holds the results of another run (input {previous.get('input')!r}, "
+                f"options {previous.get('options')}); to resume, repeat that command; otherwise "
+                "choose a new -o directory or delete this one"
+            )
+    elif out_dir.exists() and any(out_dir.iterdir()):
+        raise FileExistsError(errno.EEXIST, "output directory exists, is not empty and was not "
+                              "written by 'quantreg resid'", str(out_dir))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    qio.write_text_atomic(job_file, json.dumps(job, indent=1))
+    out_meta = {**meta, "format": "quantreg-panel", "version": 1, "columns": ["residual"]}
+    out_meta.pop("schema", None)  # the input's; the output's is read from its files
+    out_meta.setdefault("partition", None)
+    if out_meta["partition"] is not None:
+        qio.write_text_atomic(out_dir / qio.SIDECAR, json.dumps(out_meta, indent=1))
+
+    todo = [p for p in partitions if not (out_dir / p.key / _RESULT_FILE).exists()]
+    n_rows = n_valid = 0
+    caught_all: dict[str, list[str]] = {}
+    progress = _progress_factory(unit="partition")
+    bar = progress(total=len(partitions), initial=len(partitions) - len(todo)) if (
+        progress and todo
+    ) else None
+    try:
+        for part in todo:
+            target = out_dir / part.key / _RESULT_FILE
+            for stale in target.parent.glob(f".{_RESULT_FILE}.tmp-*"):  # an interrupted write
+                stale.unlink()
+            panel = qio.read_partition(args.input, part)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", QuantregWarning)
+                resid = run_engine(panel, options["y"], options["x"], options["window"],
+                                   full=False, **{k: v for k, v in options.items()
+                                                  if k not in ("y", "x", "window")})
+            for w in caught:
+                caught_all.setdefault(type(w.message).__name__, []).append(_one_line(w.message))
+            frame = resid.to_frame().reset_index()
+            keys = [kv.split("=", 1)[0] for kv in part.key.split("/") if "=" in kv]
+            frame = frame.drop(columns=[c for c in keys if c in frame.columns])
+            qio.write_atomic(_arrow_table(frame), target)
+            n_rows += len(resid)
+            n_valid += int(resid.notna().sum())
+            del panel, resid, frame
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    for name, messages in caught_all.items():
+        extra = f" (and {len(messages) - 1} more partition(s) with {name})" if len(
+            messages) > 1 else ""
+        print(f"quantreg: warning: {messages[0]}{extra}", file=sys.stderr)
+    print(
+        f"quantreg resid: {len(partitions):,} partitions ({len(partitions) - len(todo):,} already "
+        f"done, skipped), {n_rows:,} rows computed, {n_valid:,} residuals "
+        f"({n_rows - n_valid:,} NaN) -> {out_dir} in {time.perf_counter() - started:.2f} s"
+    )
+    return 0
+
+
+def _arrow_table(frame: pd.DataFrame) -> Any:
+    import pyarrow as pa
+
+    return pa.Table.from_pandas(frame, preserve_index=False)
 
 
 def _rolling_resid(panel: pd.DataFrame, options: dict[str, Any], progress: Any) -> pd.Series:
@@ -239,7 +356,7 @@ def _rolling_resid(panel: pd.DataFrame, options: dict[str, Any], progress: Any) 
     return pd.Series(out, index=panel.index, name=name)
 
 
-def _progress_factory() -> Any:
+def _progress_factory(unit: str = "instrument") -> Any:
     """A tqdm constructor when stderr is a terminal and tqdm is installed, else None."""
     if not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty()):
         return None
@@ -247,8 +364,8 @@ def _progress_factory() -> Any:
         from tqdm import tqdm
     except ImportError:
         return None
-    return lambda total: tqdm(total=total, unit="instrument", desc="quantreg resid",
-                              file=sys.stderr, leave=False)
+    return lambda total, initial=0: tqdm(total=total, initial=initial, unit=unit,
+                                         desc="quantreg resid", file=sys.stderr, leave=False)
 
 
 def _instrument_level(index: pd.Index) -> int | str:

@@ -1,0 +1,321 @@
+"""Rolling OLS on Dask: the same numba kernel, one task per partition of whole instruments.
+
+Needs the optional extra ``pip install 'quantreg[dask]'`` (``dask[dataframe]`` and
+``distributed``); Dask is imported only when a function here is called.
+
+Windows never straddle partitions, so **every instrument must lie in a single partition**.
+That holds for a frame indexed by instrument with known divisions
+(``ddf.set_index("instrument")``: Dask puts all rows of an index value in one partition), and for
+a Parquet dataset partitioned by instrument or by instrument bucket
+(:func:`quantreg.io.write_panel`), read with one partition per file. Otherwise the functions
+check it (one pass over the instrument column) and raise :class:`PartitionLayoutError`, which
+says how to fix the layout.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from quantreg.exceptions import MissingColumnError, PanelError, PartitionLayoutError
+from quantreg.io import BUCKET
+from quantreg.panel import INSTRUMENT_LEVEL, TIME_LEVEL
+
+__all__ = ["load_kernels", "rolling_ols", "rolling_resid", "run_engine"]
+
+_OPTIONS = ("min_nobs", "add_constant", "expanding", "missing", "residual", "halflife")
+
+
+def _dask() -> Any:
+    try:
+        import dask.dataframe as dd
+    except ImportError as exc:  # pragma: no cover - the test environment has dask
+        raise ImportError(
+            "quantreg.distributed needs Dask: install it with pip install 'quantreg[dask]' "
+            f"(dask[dataframe] and distributed). Import failed with: {exc}"
+        ) from exc
+    return dd
+
+
+def rolling_resid(
+    data: Any,
+    y: Hashable | None = None,
+    x: Sequence[Hashable] | Hashable | None = None,
+    window: int | None = None,
+    *,
+    time_col: str = TIME_LEVEL,
+    instrument_col: str = INSTRUMENT_LEVEL,
+    check_partitions: bool = True,
+    **options: Any,
+) -> Any:
+    """Rolling-regression residuals of a Dask DataFrame, as a Dask Series named ``residual``.
+
+    Parameters
+    ----------
+    data : dask.dataframe.DataFrame or path-like
+        Rows of a panel with the time and instrument as columns (or one of them as the index),
+        each instrument in a single partition. A path is read with
+        ``dask.dataframe.read_parquet(path, split_row_groups=False)`` (one partition per file,
+        as written by :func:`quantreg.io.write_panel`).
+    y, x, window : as :func:`quantreg.rolling_resid`
+        ``y`` defaults to the last data column and ``x`` to the other data columns (the time
+        and instrument columns excluded).
+    time_col, instrument_col : str
+        Names of the time and instrument columns (or of the index).
+    check_partitions : bool, default True
+        Verify that no instrument spans two partitions (skipped when the frame is indexed by
+        instrument with known divisions, which guarantees it).
+    **options
+        ``min_nobs``, ``add_constant``, ``expanding``, ``missing``, ``residual``, ``halflife``
+        of :func:`quantreg.rolling_resid`.
+
+    Returns
+    -------
+    dask.dataframe.Series
+        Float64, with the partitions, divisions and index of ``data``: row for row aligned.
+
+    Notes
+    -----
+    Each partition runs :func:`quantreg.rolling_resid` on its rows; since a window only uses
+    rows of one instrument, the values equal the in-memory computation on the whole panel
+    exactly (same kernel, same arithmetic, same order within each instrument).
+
+    Examples
+    --------
+    >>> import numpy as np, dask.dataframe as dd
+    >>> import quantreg, quantreg.distributed as qd
+    >>> from quantreg.datasets import make_panel
+    >>> flat = make_panel(4, 60, 2, seed=0).reset_index().sort_values(["instrument", "datetime"])
+    >>> ddf = dd.from_pandas(flat.set_index("instrument"), npartitions=2)  # whole instruments
+    >>> resid = qd.rolling_resid(ddf, window=20).compute(scheduler="sync")
+    >>> expected = quantreg.rolling_resid(flat.set_index(["datetime", "instrument"]), window=20)
+    >>> np.array_equal(resid.to_numpy(), expected.to_numpy(), equal_nan=True)
+    True
+    """
+    return _run(data, y, x, window, time_col, instrument_col, check_partitions, options,
+                full=False)
+
+
+def rolling_ols(
+    data: Any,
+    y: Hashable | None = None,
+    x: Sequence[Hashable] | Hashable | None = None,
+    window: int | None = None,
+    *,
+    time_col: str = TIME_LEVEL,
+    instrument_col: str = INSTRUMENT_LEVEL,
+    check_partitions: bool = True,
+    **options: Any,
+) -> Any:
+    """Rolling OLS of a Dask DataFrame: a Dask DataFrame of :meth:`RollingOLSResult.to_frame`.
+
+    Same arguments as :func:`rolling_resid`. The columns are ``residual``, ``fitted``,
+    ``nobs``, ``rsquared``, ``status`` and the coefficients (``const`` and the regressors'
+    names), on the index and partitions of ``data``.
+
+    Examples
+    --------
+    >>> import dask.dataframe as dd
+    >>> import quantreg.distributed as qd
+    >>> from quantreg.datasets import make_panel
+    >>> ddf = dd.from_pandas(make_panel(3, 40, 1, seed=0).reset_index(), npartitions=1)
+    >>> out = qd.rolling_ols(ddf, window=10)
+    >>> list(out.columns)
+    ['residual', 'fitted', 'nobs', 'rsquared', 'status', 'const', 'x1']
+    >>> len(out.compute(scheduler="sync")) == len(ddf)
+    True
+    """
+    return _run(data, y, x, window, time_col, instrument_col, check_partitions, options,
+                full=True)
+
+
+def load_kernels(client: Any, k: Sequence[int] | int) -> dict[str, dict[int, dict[str, int]]]:
+    """Load (or compile) the rolling kernels for ``k`` regressors on every worker, once.
+
+    Kernels are numba functions cached on disk (``cache=True``): a worker process loads the
+    machine code from the cache on first use and keeps it for the rest of its life (the kernel
+    factory is memoised per process). Calling this before a computation moves that one-off
+    cost out of the first tasks, and reports what happened on each worker.
+
+    Returns
+    -------
+    dict
+        ``{worker address: {k: {"cache_hits": int, "cache_misses": int}}}`` from numba's
+        dispatcher statistics (a miss means that worker compiled the kernel).
+    """
+    ks = [int(k)] if isinstance(k, (int, np.integer)) else [int(v) for v in k]
+    return client.run(_load_kernels_here, ks)
+
+
+def _load_kernels_here(ks: list[int]) -> dict[int, dict[str, int]]:
+    from quantreg.rolling import rolling_resid as _resid
+
+    out = {}
+    for k in ks:
+        panel = _tiny_panel(k)
+        _resid(panel, window=k + 2)  # compiles or loads the specialisations used by the engine
+        from quantreg._kernels.rolling import rolling_ols_kernel
+
+        stats = rolling_ols_kernel(k).stats
+        out[k] = {"cache_hits": sum(stats.cache_hits.values()),
+                  "cache_misses": sum(stats.cache_misses.values()), "pid": os.getpid()}
+    return out
+
+
+def _tiny_panel(k: int) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    n = k + 4
+    index = pd.MultiIndex.from_arrays(
+        [pd.date_range("2000-01-03", periods=n), ["a"] * n], names=[TIME_LEVEL, INSTRUMENT_LEVEL]
+    )
+    return pd.DataFrame(rng.standard_normal((n, k + 1)),
+                        columns=[f"x{j}" for j in range(k)] + ["y"], index=index)
+
+
+# ----------------------------------------------------------------------------- internals
+def _run(data, y, x, window, time_col, instrument_col, check_partitions, options, *, full):
+    dd = _dask()
+    unknown = sorted(set(options) - set(_OPTIONS))
+    if unknown:
+        raise TypeError(f"unexpected keyword argument(s) {unknown}; accepted: {list(_OPTIONS)}.")
+    if isinstance(data, (str, os.PathLike)):
+        data = dd.read_parquet(os.fspath(data), split_row_groups=False)
+        if BUCKET in data.columns:  # the hive key of quantreg.io.write_panel(..., n_buckets)
+            data = data.drop(columns=[BUCKET])
+    if not isinstance(data, dd.DataFrame):
+        raise PanelError(
+            f"expected a dask.dataframe.DataFrame or the path of a Parquet dataset; got "
+            f"{type(data).__name__}. Use dask.dataframe.from_pandas(df.reset_index(), ...) for "
+            "an in-memory panel, or quantreg.rolling_ols for pandas."
+        )
+    meta_frame = data._meta
+    located = {name: _locate(meta_frame, name) for name in (time_col, instrument_col)}
+    missing = [name for name, where in located.items() if where is None]
+    if missing:
+        raise MissingColumnError(
+            f"the Dask DataFrame has no column or index named {missing}; it has columns "
+            f"{list(meta_frame.columns)} and index {meta_frame.index.name!r}. Pass time_col= "
+            "and instrument_col=, or keep the levels as columns (df.reset_index())."
+        )
+    data_columns = [c for c in meta_frame.columns if c not in (time_col, instrument_col)]
+    y_name = data_columns[-1] if y is None and data_columns else y
+    if x is None:
+        x_names = [c for c in data_columns if c != y_name]
+    elif isinstance(x, (str, bytes)) or not isinstance(x, Sequence):
+        x_names = [x]
+    else:
+        x_names = list(x)
+    settings = dict(y=y_name, x=x_names, window=window, time_col=time_col,
+                    instrument_col=instrument_col, full=full, **options)
+    # Run once on a small fake partition: validates every option now (not inside the workers)
+    # with the library's own errors, and gives the exact output layout for ``meta``.
+    meta = _partition(_fake_partition(meta_frame, time_col, x_names, y_name), **settings).iloc[:0]
+    if check_partitions and not _instrument_divisions(data, instrument_col):
+        _check_layout(data, instrument_col, located[instrument_col])
+    return data.map_partitions(_partition, meta=meta, empty=meta, **settings)
+
+
+def _locate(frame: pd.DataFrame, name: str) -> str | None:
+    if name in frame.columns:
+        return "column"
+    if frame.index.name == name:
+        return "index"
+    return None
+
+
+def _instrument_divisions(data: Any, instrument_col: str) -> bool:
+    """True when the index is the instrument with known divisions (one partition each)."""
+    return data._meta.index.name == instrument_col and data.known_divisions
+
+
+def _check_layout(data: Any, instrument_col: str, where: str) -> None:
+    """Raise when an instrument appears in two partitions (reads the instrument column only)."""
+    if where == "column":
+        keys = data[instrument_col]
+    else:
+        keys = data.index.to_series()
+    per_partition = keys.map_partitions(_unique_keys, meta=("instrument", object)).compute()
+    parts = per_partition.to_numpy()
+    seen = pd.Series(np.concatenate(parts) if len(parts) else np.empty(0, dtype=object))
+    dup = seen[seen.duplicated()]
+    if len(dup):
+        first = dup.iloc[0]
+        where_found = [i for i, p in enumerate(parts) if first in set(p)]
+        raise PartitionLayoutError(
+            f"instrument {first!r} spans partitions {where_found} (and {dup.nunique() - 1} other "
+            "instrument(s) are split too); rolling windows cannot straddle partitions. Put "
+            f"each instrument in one partition: ddf.set_index({instrument_col!r}) (or "
+            "ddf.shuffle(on=...)), or write the data with quantreg.io.write_panel and pass its "
+            "path."
+        )
+
+
+def _unique_keys(keys: pd.Series) -> pd.Series:
+    return pd.Series([np.asarray(pd.unique(keys.to_numpy()), dtype=object)], dtype=object)
+
+
+def _partition(
+    pdf: pd.DataFrame, *, y, x, window, time_col, instrument_col, full, empty=None, **options
+) -> pd.DataFrame | pd.Series:
+    """One partition: build the (time, instrument) panel, run the engine, keep the index."""
+    flat = pdf.reset_index() if pdf.index.name in (time_col, instrument_col) else pdf
+    if len(flat) == 0:  # an empty partition: the layout of ``meta``, on its (empty) index
+        return empty.set_axis(pdf.index, axis=0)
+    panel = pd.DataFrame(
+        {name: flat[name].to_numpy() for name in [*x, y]},
+        index=pd.MultiIndex.from_arrays(
+            [flat[time_col].to_numpy(), _plain(flat[instrument_col])],
+            names=[time_col, instrument_col],
+        ),
+    )
+    result = run_engine(panel, y, x, window, full=full, time_level=time_col,
+                        instrument_level=instrument_col, **options)
+    if not full:
+        return pd.Series(result.to_numpy(), index=pdf.index, name="residual")
+    return result.to_frame().set_axis(pdf.index, axis=0)
+
+
+def run_engine(panel: pd.DataFrame, y: Hashable | None, x: Any, window: int | None, *,
+               full: bool, **options: Any) -> Any:
+    """:func:`quantreg.rolling_resid` (``full=False``) or :func:`quantreg.rolling_ols` on a part
+    of a panel holding whole instruments: the in-memory engine's numbers on those rows."""
+    from quantreg.rolling import rolling_ols as _ols, rolling_resid as _resid
+
+    if full:
+        return _ols(panel, y, x, window, **options)
+    return _resid(panel, y, x, window, **options)
+
+
+def _plain(values: pd.Series) -> np.ndarray | pd.Index:
+    """Instrument labels without a categorical dtype (Parquet hive keys are categoricals)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.astype(values.cat.categories.dtype).to_numpy()
+    return values.to_numpy()
+
+
+def _fake_partition(meta: pd.DataFrame, time_col: str, x: list, y: Hashable) -> pd.DataFrame:
+    """A small partition with the dtypes of ``meta``: one instrument, distinct dates."""
+    from dask.dataframe.utils import meta_nonempty
+
+    n = len(x) + 4
+    sample = meta_nonempty(meta).iloc[[0] * n]
+    rng = np.random.default_rng(0)
+    columns = {}
+    for name in sample.columns:
+        if name == time_col:
+            columns[name] = pd.date_range("2000-01-03", periods=n).astype(sample[name].dtype)
+        elif name in x or name == y:
+            if not pd.api.types.is_numeric_dtype(sample[name].dtype):
+                columns[name] = sample[name].to_numpy()  # the engine reports non-numeric data
+            else:
+                columns[name] = rng.standard_normal(n)
+        else:
+            columns[name] = sample[name].to_numpy()
+    index = sample.index
+    if index.name == time_col:
+        index = pd.date_range("2000-01-03", periods=n, name=time_col).astype(index.dtype)
+    return pd.DataFrame(columns, index=index)
