@@ -86,15 +86,6 @@ def check_options(
         ):
             raise ValueError(f"The 'halflife' parameter must be a positive finite number of rows. Got {halflife!r} instead.")
         lam = 0.5 ** (1.0 / float(halflife))
-    if add_constant:
-        for j, name in enumerate(panel.x_names):
-            column = panel.x[:, j]
-            finite = column[~np.isnan(column)]
-            if finite.size and finite.min() == finite.max():
-                raise PanelError(
-                    f"regressor {name!r} is constant over the whole panel and duplicates the "
-                    "intercept; drop it, or pass add_constant=False to use it as the intercept."
-                )
     return window, min_nobs, lam
 
 
@@ -217,8 +208,9 @@ def rolling_ols(
     )
 
 
-def warn_degenerate_windows(status: np.ndarray, stacklevel: int) -> None:
-    """One :class:`RankDeficientWindowWarning` counting rank-deficient and ill-conditioned windows."""
+def warn_degenerate_windows(status: np.ndarray, panel: Panel, add_constant: bool, stacklevel: int) -> None:
+    """One :class:`RankDeficientWindowWarning` counting rank-deficient and ill-conditioned
+    windows, naming any regressor that is constant in every row (it duplicates the intercept)."""
     n_rank = int(np.count_nonzero(status == RANK_DEFICIENT))
     n_ill = int(np.count_nonzero(status == ILL_CONDITIONED))
     if not (n_rank or n_ill):
@@ -229,11 +221,24 @@ def warn_degenerate_windows(status: np.ndarray, stacklevel: int) -> None:
     )
     if n_ill:
         message += f" and {n_ill} are ill conditioned (nearly collinear regressors)"
-    warnings.warn(
-        message + "; their outputs are NaN. Inspect result.status to find them.",
-        RankDeficientWindowWarning,
-        stacklevel=stacklevel,
-    )
+    message += "; their outputs are NaN. Inspect result.status to find them."
+    constant = [name for name in _constant_columns(panel)] if add_constant else []
+    if constant:
+        message += (
+            f" Regressor(s) {constant} are constant in every row and duplicate the intercept: "
+            "drop them, or pass add_constant=False to use one as the intercept."
+        )
+    warnings.warn(message, RankDeficientWindowWarning, stacklevel=stacklevel)
+
+
+def _constant_columns(panel: Panel) -> list[Hashable]:
+    names = []
+    for j, name in enumerate(panel.x_names):
+        column = panel.x[:, j]
+        finite = column[~np.isnan(column)]
+        if finite.size and finite.min() == finite.max():
+            names.append(name)
+    return names
 
 
 def _fit(
@@ -250,7 +255,7 @@ def _fit(
     window, min_nobs, lam = check_options(panel, window, min_nobs, add_constant, expanding, halflife)
     cov = covariance_spec(cov_type, cov_kwds, window, use_t)
     output = _run_kernel(panel, window, min_nobs, add_constant, expanding, missing, residual, lam, full, cov)
-    warn_degenerate_windows(output.status, stacklevel=4)
+    warn_degenerate_windows(output.status, panel, add_constant, stacklevel=4)
     return panel, output, window, min_nobs, missing, residual, cov
 
 

@@ -198,7 +198,7 @@ def rolling_select(
         )
 
     run_segments(run, panel.offsets)
-    warn_degenerate_windows(status, stacklevel=2)
+    warn_degenerate_windows(status, panel, fit_intercept, stacklevel=2)
     return RollingSelectResult(
         panel=panel,
         estimator=estimator,
