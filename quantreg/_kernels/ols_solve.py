@@ -2,9 +2,9 @@
 
 With an intercept the slopes solve the centred normal equations ``S_xx β = S_xy`` and the
 intercept is recovered from the means, ``c = ȳ − x̄ᵀβ``; without one the raw (weighted) Gram
-matrix ``S_xx + W x̄x̄ᵀ`` is used. Both are solved by a Cholesky factorisation ``S = LLᵀ``:
+matrix ``S_xx + W x̄x̄ᵀ`` is used. Both are solved by a square-root-free Cholesky factorisation ``S = LDLᵀ``:
 
-``z = L⁻¹ S_xy``, ``β = L⁻ᵀ z``, ``SSR = S_yy − zᵀz``.
+``u = L⁻¹ S_xy``, ``β = L⁻ᵀ D⁻¹ u``, ``SSR = S_yy − uᵀD⁻¹u``.
 
 A regressor whose spread in the window is below ``64·eps`` of its level (a constant column), or
 a Cholesky pivot ``s_j / S_jj = 1 − R²_j`` (the share of regressor ``j``'s variation not
@@ -67,8 +67,10 @@ def solve_window(
 
     Notes
     -----
-    The Cholesky factor of ``S`` is computed unscaled; its pivot test ``s_j / S_jj < RANK_TOL``
-    is the scaled one (Cholesky commutes with diagonal scaling).
+    ``S = L D Lᵀ`` (Cholesky without square roots), unscaled; the pivot test
+    ``D_j / S_jj < RANK_TOL`` is the scaled one (the factorisation commutes with diagonal
+    scaling). ``work`` keeps ``1/D`` at ``k²`` and ``L⁻¹`` (unit lower) at ``k² + 2k`` for the
+    sandwich covariances.
     """
     p = k + 1
     cov = MEAN + p
@@ -79,7 +81,8 @@ def solve_window(
     stats[1] = syy_c
     stats[2] = syy_u
     syy = syy_c if add_const else syy_u
-    # work layout: L (k*k, lower, row major) | 1/L_jj (k) | z (k) | L^-1 (k*k)
+    # work layout: L (k*k, unit lower, row major) | 1/D_j (k) | z (k) | L^-1 (k*k)
+    # S = L D Lᵀ (square-root free Cholesky): D_j is the pivot s_j.
     inv_piv = k * k
     zz = inv_piv + k
     linv = zz + k
@@ -90,8 +93,8 @@ def solve_window(
             acc = rec[ri, cov + j * p + i]
             if not add_const:
                 acc += w_total * m_j * rec[ri, MEAN + i]
-            for l in range(j):
-                acc -= work[i * k + l] * work[j * k + l]
+            for l in range(j):  # work[i*k+l] holds L_il·D_l until row i is final
+                acc -= work[i * k + l] * work[j * k + l] * work[inv_piv + l]
             if i == j:
                 diag = rec[ri, cov + j * p + j]
                 if add_const:
@@ -104,14 +107,17 @@ def solve_window(
                     return RANK_DEFICIENT
                 if acc < ILL_TOL * diag:
                     ill = True
-                pivot = math.sqrt(acc)
-                work[j * k + j] = pivot
-                work[inv_piv + j] = 1.0 / pivot
+                work[j * k + j] = acc
+                work[inv_piv + j] = 1.0 / acc
             else:
-                work[i * k + j] = acc * work[inv_piv + j]
+                work[i * k + j] = acc  # L_ij·D_j
     if ill:
         return ILL_CONDITIONED
-    # z = L^-1 S_xy and SSR = S_yy - z'z
+    # unit lower L: L_ij = (L_ij·D_j) / D_j
+    for i in range(k):
+        for j in range(i):
+            work[i * k + j] *= work[inv_piv + j]
+    # L u = S_xy; z = D^-1 u; SSR = S_yy - Σ u_i²/D_i
     ssr = syy
     for i in range(k):
         acc = rec[ri, cov + i * p + k]
@@ -119,38 +125,37 @@ def solve_window(
             acc += w_total * rec[ri, MEAN + i] * mean_y
         for l in range(i):
             acc -= work[i * k + l] * work[zz + l]
-        acc *= work[inv_piv + i]
         work[zz + i] = acc
-        ssr -= acc * acc
+        ssr -= acc * acc * work[inv_piv + i]
     stats[0] = ssr if ssr > 0.0 else 0.0
-    # beta = L^-T z
+    # beta = L^-T D^-1 u
     for i in range(k - 1, -1, -1):
-        acc = work[zz + i]
+        acc = work[zz + i] * work[inv_piv + i]
         for l in range(i + 1, k):
             acc -= work[l * k + i] * beta[l]
-        beta[i] = acc * work[inv_piv + i]
+        beta[i] = acc
     if not want_inverse:
         return SOLVED
-    # L^-1 (lower); diag(S^-1)_j = sum_i (L^-1)_ij^2
+    # L^-1 (unit lower); S^-1 = L^-T D^-1 L^-1, diag_j = Σ_i (L^-1)_ij² / D_i
     for j in range(k):
-        work[linv + j * k + j] = work[inv_piv + j]
+        work[linv + j * k + j] = 1.0
         for i in range(j + 1, k):
             acc = 0.0
             for l in range(j, i):
                 acc -= work[i * k + l] * work[linv + l * k + j]
-            work[linv + i * k + j] = acc * work[inv_piv + i]
+            work[linv + i * k + j] = acc
     for j in range(k):
         acc = 0.0
         for i in range(j, k):
-            acc += work[linv + i * k + j] * work[linv + i * k + j]
+            acc += work[linv + i * k + j] * work[linv + i * k + j] * work[inv_piv + i]
         inv_diag[j] = acc
     if add_const:
-        # Var(c)/s² = 1/W + x̄ᵀ S⁻¹ x̄ = 1/W + ‖L⁻¹ x̄‖²
+        # Var(c)/s² = 1/W + x̄ᵀ S⁻¹ x̄ = 1/W + Σ_i (L⁻¹ x̄)_i² / D_i
         acc_total = 1.0 / w_total
         for i in range(k):
             acc = 0.0
             for l in range(i + 1):
                 acc += work[linv + i * k + l] * rec[ri, MEAN + l]
-            acc_total += acc * acc
+            acc_total += acc * acc * work[inv_piv + i]
         inv_diag[k] = acc_total
     return SOLVED

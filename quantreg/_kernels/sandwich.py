@@ -28,12 +28,13 @@ HAC = 3
 
 @jit()
 def _inverse_from_linv(work, k, linv, out):
-    """``S⁻¹ = L⁻ᵀ L⁻¹`` from the ``L⁻¹`` stored in ``work[linv:]`` (row major, lower)."""
+    """``S⁻¹ = L⁻ᵀ D⁻¹ L⁻¹`` from the unit-lower ``L⁻¹`` at ``work[linv:]`` and ``1/D`` at
+    ``work[k*k:]`` (left by ``solve_window``)."""
     for i in range(k):
         for j in range(i, k):
             acc = 0.0
             for r in range(j, k):
-                acc += work[linv + r * k + i] * work[linv + r * k + j]
+                acc += work[linv + r * k + i] * work[linv + r * k + j] * work[k * k + r]
             out[i, j] = acc
             out[j, i] = acc
 
