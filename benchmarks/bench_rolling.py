@@ -412,7 +412,7 @@ def bench_kernel(df, size, args, report: Report, reference: np.ndarray | None) -
             seconds = best[(full, n_threads)]
             rate = n / seconds
             target = ""
-            if n_threads == threads:
+            if n_threads == threads and not full:  # the target is the residual job's kernel
                 goal = TARGETS["kernel_rows_per_s"]
                 target = f"≥ {goal / 1e6:g} M " + report.check(
                     rate >= goal, f"kernel full={full}: {rate / 1e6:.1f} M rows/s < {goal / 1e6:g} M")
