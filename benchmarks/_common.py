@@ -20,6 +20,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -209,3 +210,21 @@ def update_results(script: str, body: str, path: Path = RESULTS) -> None:
     tmp = path.with_suffix(".md.tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
+
+
+@dataclass
+class Report:
+    """Markdown blocks for RESULTS.md and the checks that failed."""
+
+    blocks: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    def add(self, title: str, text: str) -> None:
+        block = f"### {title}\n\n{text.rstrip()}\n"
+        self.blocks.append(block)
+        print("\n" + block, flush=True)
+
+    def check(self, ok: bool, message: str) -> str:
+        if not ok:
+            self.failures.append(message)
+        return "yes" if ok else "**NO**"

@@ -30,7 +30,6 @@ import argparse
 import sys
 import time
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -51,22 +50,6 @@ AGREE_RTOL = 1e-8
 TARGETS = {"fama_macbeth": 50.0}
 
 
-@dataclass
-class Report:
-    """Markdown blocks for RESULTS.md and the checks that failed."""
-
-    blocks: list[str] = field(default_factory=list)
-    failures: list[str] = field(default_factory=list)
-
-    def add(self, title: str, text: str) -> None:
-        block = f"### {title}\n\n{text.rstrip()}\n"
-        self.blocks.append(block)
-        print("\n" + block, flush=True)
-
-    def check(self, ok: bool, message: str) -> str:
-        if not ok:
-            self.failures.append(message)
-        return "yes" if ok else "**NO**"
 
 
 # =============================================================================== data
@@ -113,7 +96,7 @@ def rel_diff(a: pd.Series, b: pd.Series) -> float:
 
 
 # =============================================================================== 1. Fama-MacBeth
-def bench_fama_macbeth(args, report: Report) -> dict:
+def bench_fama_macbeth(args, report: C.Report) -> dict:
     n_assets, n_dates, k = FM_SIZES[args.size]
     lm_dates = min(args.lm_dates, n_dates)
     df = make_data(n_assets, n_dates, k)
@@ -190,7 +173,7 @@ HAC_SAMPLE = 300  # windows refitted by statsmodels, then scaled to all windows
 TARGETS["rolling_hac"] = 100.0
 
 
-def bench_rolling_hac(args, report: Report) -> dict:
+def bench_rolling_hac(args, report: C.Report) -> dict:
     import statsmodels.api as sm
 
     import quantreg
@@ -257,7 +240,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     info = C.machine_info((*C.VERSIONED, "linearmodels"))
     print("Machine\n" + C.format_info(info), flush=True)
-    report = Report()
+    report = C.Report()
     t_start = time.perf_counter()
     if "fm" not in args.skip:
         bench_fama_macbeth(args, report)

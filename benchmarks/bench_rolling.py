@@ -36,7 +36,6 @@ import os
 import sys
 import time
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -66,22 +65,6 @@ TARGETS = {
 }
 
 
-@dataclass
-class Report:
-    """Markdown blocks for RESULTS.md and the checks that failed."""
-
-    blocks: list[str] = field(default_factory=list)
-    failures: list[str] = field(default_factory=list)
-
-    def add(self, title: str, text: str) -> None:
-        block = f"### {title}\n\n{text.rstrip()}\n"
-        self.blocks.append(block)
-        print("\n" + block, flush=True)
-
-    def check(self, ok: bool, message: str) -> str:
-        if not ok:
-            self.failures.append(message)
-        return "yes" if ok else "**NO**"
 
 
 # =============================================================================== data
@@ -190,7 +173,7 @@ def max_abs_diff(a: np.ndarray, b: np.ndarray) -> tuple[float, int]:
 
 
 # =============================================================================== 1. end-to-end
-def bench_end_to_end(df, size, args, report: Report) -> dict:
+def bench_end_to_end(df, size, args, report: C.Report) -> dict:
     import quantreg
 
     n_rows = len(df)
@@ -377,7 +360,7 @@ def kernel_runner(df: pd.DataFrame, window: int):
     return run, panel
 
 
-def bench_kernel(df, size, args, report: Report, reference: np.ndarray | None) -> dict:
+def bench_kernel(df, size, args, report: C.Report, reference: np.ndarray | None) -> dict:
     import quantreg
     from quantreg.panel import prepare_panel
 
@@ -494,7 +477,7 @@ print(json.dumps(dict(rss, input_bytes=input_bytes, index_bytes=index_bytes, tra
 """
 
 
-def bench_memory(size, args, report: Report) -> dict:
+def bench_memory(size, args, report: C.Report) -> dict:
     print("[3] peak memory (fresh process)", flush=True)
     n_assets, n_dates, k = SIZES[size]
     res = C.run_python(MEMORY_CODE.format(n_assets=n_assets, n_dates=n_dates, k=k, window=WINDOW))
@@ -551,7 +534,7 @@ print(json.dumps({{"import": t1 - t0, "first": t2 - t1, "second": t3 - t2}}))
 """
 
 
-def bench_cold_start(size, args, report: Report) -> dict:
+def bench_cold_start(size, args, report: C.Report) -> dict:
     print("[4] fresh-process first call", flush=True)
     k = SIZES[size][2]
     code = COLD_CODE.format(k=k)
@@ -613,7 +596,7 @@ def price_level_panel(n_rows: int, n_inst: int = 3, seed: int = 7) -> pd.DataFra
     return pd.DataFrame({"x": x, "y": y}, index=idx)
 
 
-def bench_exactness(args, report: Report) -> dict:
+def bench_exactness(args, report: C.Report) -> dict:
     from statsmodels.regression.rolling import RollingOLS
 
     import quantreg
@@ -695,7 +678,7 @@ def main(argv=None) -> int:
     info = C.machine_info()
     print("Machine\n" + C.format_info(info), flush=True)
     n_assets, n_dates, k = SIZES[args.size]
-    report = Report()
+    report = C.Report()
     summary: dict = {}
     t_start = time.perf_counter()
     df = make_data(n_assets, n_dates, k) if {"e2e", "kernel"} - set(args.skip) else None

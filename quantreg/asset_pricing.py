@@ -29,7 +29,7 @@ from quantreg.exceptions import (
     ParameterError,
     SkippedPeriodWarning,
 )
-from quantreg.panel import column_as_float, resolve_levels, select_columns, sort_order
+from quantreg.panel import check_frame, column_as_float, resolve_levels, select_columns, sort_order
 from quantreg.results import RollingOLSResult
 from quantreg.rolling import rolling_ols
 
@@ -486,13 +486,7 @@ def fama_macbeth(
     cov_type = _check_cov_type(cov_type, func)
     kernel = _check_kernel(kernel, func)
     bandwidth = _check_bandwidth(bandwidth, cov_type, func)
-    if not isinstance(data, pd.DataFrame):
-        raise PanelError(
-            f"expected a pandas DataFrame on a (datetime, instrument) MultiIndex; got "
-            f"{type(data).__name__}. Use series.to_frame() to turn a Series into one."
-        )
-    if data.shape[0] == 0:
-        raise PanelError("the frame is empty: there are no rows to regress.")
+    check_frame(data)
     time_pos, inst_pos = resolve_levels(data.index, time_level, instrument_level)
     y_name, x_names = select_columns(data, y, x)
     n_coef = len(x_names) + int(bool(add_constant))

@@ -191,6 +191,17 @@ def sort_order(index: pd.MultiIndex, time_pos: int, inst_pos: int) -> tuple[np.n
     return perm, offsets, keys
 
 
+def check_frame(data: object) -> None:
+    """Errors for what is not a non-empty DataFrame."""
+    if not isinstance(data, pd.DataFrame):
+        raise PanelError(
+            f"expected a pandas DataFrame on a (datetime, instrument) MultiIndex; got "
+            f"{type(data).__name__}. Use series.to_frame() to turn a Series into one."
+        )
+    if data.shape[0] == 0:
+        raise PanelError("the frame is empty: there are no rows to regress.")
+
+
 def prepare_panel(
     data: pd.DataFrame,
     y: Hashable | None = None,
@@ -214,13 +225,7 @@ def prepare_panel(
     -------
     Panel
     """
-    if not isinstance(data, pd.DataFrame):
-        raise PanelError(
-            f"expected a pandas DataFrame on a (datetime, instrument) MultiIndex; got "
-            f"{type(data).__name__}. Use series.to_frame() to turn a Series into one."
-        )
-    if data.shape[0] == 0:
-        raise PanelError("the frame is empty: there are no rows to regress.")
+    check_frame(data)
     time_pos, inst_pos = resolve_levels(data.index, time_level, instrument_level)
     y_name, x_names = select_columns(data, y, x)
     y_values = column_as_float(data, y_name)

@@ -14,7 +14,6 @@ it ill conditioned. In both cases nothing is solved and NaN is reported.
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 
