@@ -41,10 +41,15 @@ def clear(buf: np.ndarray, i: int) -> None:
 
 
 @jit(inline=True)
-def copy_record(out: np.ndarray, oi: int, src: np.ndarray, si: int) -> None:
-    """``out[oi] = src[si]``."""
-    for c in range(out.shape[1]):
+def copy_record(out: np.ndarray, oi: int, src: np.ndarray, si: int, p: int) -> None:
+    """``out[oi] = src[si]`` (the count, weight, means and the upper triangle)."""
+    for c in range(MEAN + p):
         out[oi, c] = src[si, c]
+    cov = MEAN + p
+    for a in range(p):
+        row = cov + a * p
+        for b in range(a, p):
+            out[oi, row + b] = src[si, row + b]
 
 
 @jit(inline=True)

@@ -92,14 +92,15 @@ def window_records(
         r = t - block * window
         if r == 0:
             if block >= 1:  # suffixes of the previous block, weights relative to its last row
-                clear(records, out)  # scratch
                 first = (block - 1) * window
                 weight = 1.0
+                clear(suffix, window - 1)
                 for j in range(window - 1, -1, -1):
+                    if j < window - 1:
+                        copy_record(suffix, j, suffix, j + 1, p)
                     if valid[first + j]:
                         _load(x, y, start + first + j, z, k)
-                        add_point(records, out, z, weight, p)
-                    copy_record(suffix, j, records, out)
+                        add_point(suffix, j, z, weight, p)
                     weight *= lam
             clear(prefix, 0)
         if weighted:
@@ -120,7 +121,7 @@ def window_records(
             factor = lam ** (r + 1) if weighted else 1.0
             merge(records, out, suffix, r + 1, factor, prefix, 0, p)
         else:
-            copy_record(records, out, prefix, 0)
+            copy_record(records, out, prefix, 0, p)
         n_invalid[out] = counters[N_INVALID]
         age_sum[out] = int(records[out, 0]) * t - counters[SUM_POS]
 
