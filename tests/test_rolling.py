@@ -87,7 +87,7 @@ def test_skip_follows_documented_semantics_where_statsmodels_has_an_off_by_one()
 
 
 def test_reproduces_the_users_workflow_where_it_has_values():
-    df = make_test_panel(6, 70, 3, seed=7, nan_frac=0.0)
+    df = make_test_panel(6, 70, 3, seed=7, nan_frac=0.05)
     short = df.xs("A05", level="instrument", drop_level=False).iloc[:10]  # shorter than the window
     df = pd.concat([df.drop(index="A05", level="instrument"), short]).sort_index()
     with warnings.catch_warnings():
@@ -97,12 +97,15 @@ def test_reproduces_the_users_workflow_where_it_has_values():
         except Exception:  # statsmodels refuses the short asset: drop it, as users end up doing
             ref = users_workflow(df.drop(index="A05", level="instrument"), 30)
     ours = quantreg.rolling_resid(df, window=30)
-    both = ref.index[ref["has_params"]]
+    complete = df.notna().all(axis=1).reindex(ref.index)
+    both = ref.index[ref["has_params"] & complete]
     np.testing.assert_allclose(ours.loc[both], ref.loc[both, "residual"], rtol=1e-9, atol=1e-9)
     # what the workflow gets wrong: warm-up rows are NaN here (residual == y there) ...
-    warm = ref.index[~ref["has_params"]]
+    warm = ref.index[~ref["has_params"] & complete]
     assert ours.loc[warm].isna().all()
     assert np.allclose(ref.loc[warm, "residual"], df.loc[warm, "y"])
+    # ... and a row with a missing regressor gets a partial sum there, NaN here
+    assert ours.loc[ref.index[~complete]].isna().all()
     # ... and the short asset is kept, as NaN rows
     assert ours.xs("A05", level="instrument").shape[0] == 10
     assert ours.xs("A05", level="instrument").isna().all()
