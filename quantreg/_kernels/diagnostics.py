@@ -21,7 +21,7 @@ import numpy as np
 from quantreg._kernels._jit import jit
 from quantreg._kernels.moments import COUNT, MEAN, WEIGHT
 from quantreg._kernels.ols_solve import CONST_TOL, RANK_TOL
-from quantreg._kernels.windows import CHUNK, new_walker, row_validity, window_records
+from quantreg._kernels.windows import CHUNK, new_walker, window_records
 
 
 @jit()
@@ -130,14 +130,11 @@ def diagnostics_kernel(k: int):
         lower = np.empty((k, k))
         corr = np.empty((k, k))
         eig = np.empty(k)
-        z = np.empty(p)
-        records = np.empty((CHUNK, MEAN + p + p * p))
-        n_invalid = np.empty(CHUNK, dtype=np.int64)
-        age_sum = np.empty(CHUNK, dtype=np.int64)
         for g in range(first, last):
             start, stop = offsets[g], offsets[g + 1]
-            valid = row_validity(x, y, start, stop)
-            suffix, prefix, counters = new_walker(stop - start, window, p)
+            valid, suffix, prefix, counters, records, n_invalid, age_sum, z = new_walker(
+                x, y, start, stop, window, p
+            )
             for t0 in range(0, stop - start, CHUNK):
                 t1 = min(t0 + CHUNK, stop - start)
                 window_records(

@@ -34,7 +34,6 @@ from quantreg._kernels.windows import (
     WARMUP,
     new_walker,
     predict,
-    row_validity,
     window_records,
     window_state,
 )
@@ -50,12 +49,7 @@ def _roll_segment(
     kp = k + 1 if add_const else k
     length = stop - start
     log_lam = math.log(lam)
-    valid = row_validity(x, y, start, stop)
-    suffix, prefix, counters = new_walker(length, window, p)
-    records = np.empty((CHUNK, MEAN + p + p * p))
-    n_invalid = np.empty(CHUNK, dtype=np.int64)
-    age_sum = np.empty(CHUNK, dtype=np.int64)
-    z = np.empty(p)
+    valid, suffix, prefix, counters, records, n_invalid, age_sum, z = new_walker(x, y, start, stop, window, p)
     beta = np.empty(k)
     inv_diag = np.empty(k + 1)
     work = np.empty(2 * k * k + 2 * k + 1)

@@ -25,7 +25,6 @@ from quantreg._kernels.windows import (
     RANK_DEFICIENT,
     new_walker,
     predict,
-    row_validity,
     window_records,
     window_state,
 )
@@ -62,12 +61,7 @@ def _select_segment(
 ):
     p = k + 1
     length = stop - start
-    valid = row_validity(x, y, start, stop)
-    suffix, prefix, counters = new_walker(length, window, p)
-    records = np.empty((CHUNK, MEAN + p + p * p))
-    n_invalid = np.empty(CHUNK, dtype=np.int64)
-    age_sum = np.empty(CHUNK, dtype=np.int64)
-    z = np.empty(p)
+    valid, suffix, prefix, counters, records, n_invalid, age_sum, z = new_walker(x, y, start, stop, window, p)
     G = np.empty((k, k))
     b = np.empty(k)
     scale = np.ones(k)

@@ -57,12 +57,24 @@ def row_validity(x: np.ndarray, y: np.ndarray, start: int, stop: int) -> np.ndar
 
 
 @jit()
-def new_walker(length: int, window: int, p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """State of a walk over a segment of ``length`` rows: (suffix records, prefix record as a
-    one-row buffer, counters)."""
+def new_walker(x: np.ndarray, y: np.ndarray, start: int, stop: int, window: int, p: int):
+    """Everything a walk over the segment ``start:stop`` needs: ``(valid, suffix, prefix,
+    counters, records, n_invalid, age_sum, z)`` — row validity, the previous block's suffix
+    records, the prefix record (a one-row buffer), the two counters, and the chunk buffers that
+    :func:`window_records` fills."""
+    length = stop - start
     n_buf = window if length > window else 1  # suffixes are needed from the second block on
     rsize = MEAN + p + p * p
-    return np.zeros((n_buf, rsize)), np.zeros((1, rsize)), np.zeros(2, dtype=np.int64)
+    return (
+        row_validity(x, y, start, stop),
+        np.zeros((n_buf, rsize)),
+        np.zeros((1, rsize)),
+        np.zeros(2, dtype=np.int64),
+        np.empty((CHUNK, rsize)),
+        np.empty(CHUNK, dtype=np.int64),
+        np.empty(CHUNK, dtype=np.int64),
+        np.empty(p),
+    )
 
 
 @jit(inline=True)
