@@ -33,6 +33,7 @@ class Panel:
     perm : (n,) int64 or None; sorted row ``i`` is the caller's row ``perm[i]`` (None: same order).
     index : the caller's index, in the caller's order.
     x_names, y_name : column labels of the regressors and of the regressand.
+    time_pos : position of the time level in ``index``.
     """
 
     x: np.ndarray
@@ -42,10 +43,24 @@ class Panel:
     index: pd.MultiIndex
     x_names: list[Hashable]
     y_name: Hashable
+    time_pos: int = 0
 
     @property
     def n_rows(self) -> int:
         return self.y.shape[0]
+
+    def sorted_times(self) -> tuple[np.ndarray, int]:
+        """Times of the sorted rows as int64 multiples of a unit, and the unit in ns (see
+        :mod:`quantreg.calendar`); the time level must be datetime."""
+        from quantreg.calendar import time_unit, time_values
+
+        level = self.index.levels[self.time_pos]
+        ns = time_values(level, "a calendar window")
+        unit = time_unit(ns)
+        units = (ns - ns.min()) // unit if ns.size else ns
+        codes = self.index.codes[self.time_pos]
+        times = units[codes] if self.perm is None else units[codes[self.perm]]
+        return np.ascontiguousarray(times, dtype=np.int64), unit
 
     def to_caller_order(self, values: np.ndarray) -> np.ndarray:
         """Reorder a sorted-order array (first axis) into the caller's row order."""
@@ -155,8 +170,9 @@ def column_as_float(data: pd.DataFrame, name: Hashable) -> np.ndarray:
 
 
 def _time_keys(index: pd.MultiIndex, level: int) -> np.ndarray:
-    """int64 keys with the order of the time level's values (equal keys ⇔ equal times)."""
-    codes = np.asarray(index.codes[level], dtype=np.int64)
+    """Integer keys with the order of the time level's values (equal keys ⇔ equal times): the
+    level's codes themselves (no copy) when its values are sorted."""
+    codes = np.asarray(index.codes[level])
     values = index.levels[level]
     if values.is_monotonic_increasing:
         return codes
@@ -168,19 +184,22 @@ def _time_keys(index: pd.MultiIndex, level: int) -> np.ndarray:
     return rank[codes]
 
 
-def sort_order(index: pd.MultiIndex, time_pos: int, inst_pos: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Permutation grouping rows by instrument in time order, and the segments' offsets."""
+def sort_order(
+    index: pd.MultiIndex, time_pos: int, inst_pos: int, compact: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Permutation grouping rows by instrument in time order, the segments' offsets and the
+    time keys. ``compact``: an int32 permutation when the rows allow (half the memory)."""
     for pos in (time_pos, inst_pos):
         if (index.codes[pos] < 0).any():
             raise PanelError(
                 f"index level {index.names[pos]!r} holds missing values (NaN/NaT); drop those rows."
             )
-    inst_codes = np.asarray(index.codes[inst_pos], dtype=np.int64)
+    inst_codes = np.asarray(index.codes[inst_pos])
     keys = _time_keys(index, time_pos)
-    perm, offsets = group_by_code(inst_codes, len(index.levels[inst_pos]))
-    position, kind = first_disorder(keys, perm, offsets)
+    perm = np.empty(len(index), dtype=np.int32 if compact and len(index) < 2**31 else np.int64)
+    offsets, position, kind = group_by_code(inst_codes, len(index.levels[inst_pos]), perm, keys)
     if kind == 1:  # some instrument is not in time order: full sort
-        perm = np.lexsort((keys, inst_codes)).astype(np.int64)
+        perm = np.lexsort((keys, inst_codes)).astype(perm.dtype)
         position, kind = first_disorder(keys, perm, offsets)
     if kind == 2:
         label = index[perm[position]]
@@ -256,4 +275,5 @@ def prepare_panel(
         index=data.index,
         x_names=x_names,
         y_name=y_name,
+        time_pos=time_pos,
     )

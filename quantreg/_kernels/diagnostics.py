@@ -21,7 +21,7 @@ import numpy as np
 from quantreg._kernels._jit import jit
 from quantreg._kernels.moments import COUNT, MEAN, WEIGHT
 from quantreg._kernels.ols_solve import CONST_TOL, RANK_TOL
-from quantreg._kernels.windows import CHUNK, new_walker, window_records
+from quantreg._kernels.windows import CHUNK, decay_steps, new_stacks, row_validity, segment_windows, walk_chunk
 
 
 @jit()
@@ -120,37 +120,40 @@ def window_condition(rec, ri, k, corr, eig):
 
 @functools.cache
 def diagnostics_kernel(k: int):
-    """``kernel(x, y, offsets, first, last, window, lam, add_const, rank, condition)``: per row,
-    the rank (-1 for an empty window) and condition number (NaN with fewer than 2 rows) of its
-    window, for segments ``first:last``."""
+    """``kernel(x, y, offsets, times, first, last, window, span, lam, add_const, rank,
+    condition)``: per row, the rank (-1 for an empty window) and condition number (NaN with
+    fewer than 2 rows) of its window, for segments ``first:last`` (windows as in
+    :func:`quantreg._kernels.rolling.rolling_ols_kernel`)."""
 
     @jit()
-    def kernel(x, y, offsets, first, last, window, lam, add_const, rank, condition):
+    def kernel(x, y, offsets, times, first, last, window, span, lam, add_const, rank, condition):
         p = k + 1
         lower = np.empty((k, k))
         corr = np.empty((k, k))
         eig = np.empty(k)
+        rec = np.empty((CHUNK, MEAN + p + p * p))
+        need = np.ones(CHUNK, dtype=np.bool_)
+        no_rows = np.empty(0, dtype=np.int64)
         for g in range(first, last):
-            start, stop = offsets[g], offsets[g + 1]
-            valid, suffix, prefix, counters, records, n_invalid, age_sum, z = new_walker(
-                x, y, start, stop, window, p
-            )
-            for t0 in range(0, stop - start, CHUNK):
-                t1 = min(t0 + CHUNK, stop - start)
-                window_records(
-                    x, y, start, valid, window, lam, t0, t1, suffix, prefix, counters, z, records,
-                    n_invalid, age_sum, k,
-                )
+            start = offsets[g]
+            length = offsets[g + 1] - start
+            seg_times = times[start:start + length] if times.shape[0] > 0 else times
+            starts, pos = segment_windows(seg_times, length, window, span)
+            valid, _, _, max_rows = row_validity(x, no_rows, y, start, length, starts, pos)
+            suffix, prefix, walk, front, z = new_stacks(max_rows, p)
+            steps = decay_steps(pos, lam)
+            for t0 in range(0, length, CHUNK):
+                t1 = min(t0 + CHUNK, length)
+                walk_chunk(x, no_rows, y, start, valid, starts, steps, t0, t1, need, suffix, prefix, walk, front, z, rec, k)
                 for t in range(t0, t1):
-                    ri = t - t0
-                    count = records[ri, COUNT]
-                    r = window_rank(records, ri, k, add_const, lower) if count > 0 else -1
+                    count = rec[t - t0, COUNT]
+                    r = window_rank(rec, t - t0, k, add_const, lower) if count > 0 else -1
                     rank[start + t] = r
                     if count < 2:
                         condition[start + t] = np.nan
                     elif r < k + (1 if add_const else 0):
                         condition[start + t] = np.inf  # collinear: beyond what ~16 digits resolve
                     else:
-                        condition[start + t] = window_condition(records, ri, k, corr, eig)
+                        condition[start + t] = window_condition(rec, t - t0, k, corr, eig)
 
     return kernel

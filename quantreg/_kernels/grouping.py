@@ -8,14 +8,16 @@ from quantreg._kernels._jit import jit
 
 
 @jit()
-def group_by_code(codes: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
-    """Stable counting sort of rows by an integer group code in ``[0, n_groups)``.
+def group_by_code(codes: np.ndarray, n_groups: int, perm: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, int, int]:
+    """Stable counting sort of rows by an integer group code in ``[0, n_groups)``, checking on
+    the way that ``keys`` increase within every group.
 
-    Returns
-    -------
-    perm : int64 array, ``codes[perm]`` is non-decreasing and rows keep their order within a
-        group.
-    offsets : int64 array of length ``n_groups + 1``; group ``g`` is ``perm[offsets[g]:offsets[g+1]]``.
+    Fills ``perm`` (any integer dtype, length of ``codes``) so that ``codes[perm]`` is
+    non-decreasing and rows keep their order within a group. Returns ``(offsets, position,
+    kind)``: the int64 ``offsets`` (length ``n_groups + 1``; group ``g`` is
+    ``perm[offsets[g]:offsets[g+1]]``) and, as :func:`first_disorder`, the first sorted position
+    whose key does not increase (``kind`` 2: a duplicate, 1: out of order, 0: none) — found
+    while reading the rows in order, without a second pass in sorted order.
     """
     n = codes.shape[0]
     offsets = np.zeros(n_groups + 1, dtype=np.int64)
@@ -24,12 +26,19 @@ def group_by_code(codes: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndar
     for g in range(n_groups):
         offsets[g + 1] += offsets[g]
     fill = offsets[:-1].copy()
-    perm = np.empty(n, dtype=np.int64)
+    last = np.empty(n_groups, dtype=np.int64)
+    position, kind = 0, 0
     for i in range(n):
         g = codes[i]
+        key = keys[i]
+        if fill[g] > offsets[g] and key <= last[g]:
+            found = 2 if key == last[g] else 1
+            if found > kind or (found == kind and fill[g] < position):
+                position, kind = fill[g], found
+        last[g] = key
         perm[fill[g]] = i
         fill[g] += 1
-    return perm, offsets
+    return offsets, position, kind
 
 
 @jit()

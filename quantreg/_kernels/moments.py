@@ -42,7 +42,7 @@ def clear(buf: np.ndarray, i: int) -> None:
 
 @jit(inline=True)
 def copy_record(out: np.ndarray, oi: int, src: np.ndarray, si: int, p: int) -> None:
-    """``out[oi] = src[si]`` (the count, weight, means and the upper triangle)."""
+    """``out[oi] = src[si]`` (the count, weight, means and the maintained cross-products)."""
     for c in range(MEAN + p):
         out[oi, c] = src[si, c]
     cov = MEAN + p
@@ -61,7 +61,8 @@ def add_point(buf: np.ndarray, i: int, z: np.ndarray, weight: float, p: int) -> 
     buf[i, WEIGHT] = w_new
     if w_new <= 0.0:
         return
-    factor = weight * w_old / w_new
+    inv_w = 1.0 / w_new  # one division per update: they dominate the cost of a row
+    factor = weight * w_old * inv_w
     cov = MEAN + p
     if factor != 0.0:
         for a in range(p):
@@ -69,7 +70,7 @@ def add_point(buf: np.ndarray, i: int, z: np.ndarray, weight: float, p: int) -> 
             row = cov + a * p
             for b in range(a, p):
                 buf[i, row + b] += d_a * (z[b] - buf[i, MEAN + b])
-    ratio = weight / w_new
+    ratio = weight * inv_w
     for a in range(p):
         buf[i, MEAN + a] += (z[a] - buf[i, MEAN + a]) * ratio
 
@@ -86,7 +87,9 @@ def scale(buf: np.ndarray, i: int, factor: float, p: int) -> None:
 
 
 @jit(inline=True)
-def merge(out: np.ndarray, oi: int, a: np.ndarray, ai: int, a_factor: float, b: np.ndarray, bi: int, p: int) -> None:
+def merge(
+    out: np.ndarray, oi: int, a: np.ndarray, ai: int, a_factor: float, b: np.ndarray, bi: int, p: int
+) -> None:
     """``out[oi]`` = record ``a[ai]`` (weights scaled by ``a_factor``) united with ``b[bi]``.
 
     Records are addressed as (buffer, row) pairs rather than row views: creating a view costs
@@ -107,8 +110,9 @@ def merge(out: np.ndarray, oi: int, a: np.ndarray, ai: int, a_factor: float, b: 
             for d in range(c, p):
                 out[oi, row + d] = (b[bi, row + d] if use_b else a[ai, row + d]) * factor
         return
-    cross = w_a * w_b / w
-    ratio = w_b / w
+    inv_w = 1.0 / w
+    cross = w_a * w_b * inv_w
+    ratio = w_b * inv_w
     for c in range(p):
         d_c = cross * (b[bi, MEAN + c] - a[ai, MEAN + c])
         row = cov + c * p

@@ -2,7 +2,9 @@
 
 With an intercept the slopes solve the centred normal equations ``S_xx β = S_xy`` and the
 intercept is recovered from the means, ``c = ȳ − x̄ᵀβ``; without one the raw (weighted) Gram
-matrix ``S_xx + W x̄x̄ᵀ`` is used. Both are solved by a square-root-free Cholesky factorisation ``S = LDLᵀ``:
+matrix ``S_xx + W x̄x̄ᵀ`` is used. Both are solved by a square-root-free Cholesky factorisation ``S = LDLᵀ`` (:func:`factor_gram`), then
+solved (:func:`solve_factored`) — the two steps are separate so that the factorisation of a
+window shared by many assets (factor regressions) is computed once:
 
 ``u = L⁻¹ S_xy``, ``β = L⁻ᵀ D⁻¹ u``, ``SSR = S_yy − uᵀD⁻¹u``.
 
@@ -35,56 +37,23 @@ ILL_CONDITIONED = 2
 
 
 @jit(inline=True)
-def solve_window(
-    rec: np.ndarray,
-    ri: int,
-    k: int,
-    add_const: bool,
-    want_inverse: bool,
-    beta: np.ndarray,
-    inv_diag: np.ndarray,
-    work: np.ndarray,
-    stats: np.ndarray,
-) -> int:
-    """Solve one window's least squares from its moment record.
+def factor_gram(rec, ri, k, add_const, want_inverse, fac, fi):
+    """Factorise the normal matrix of record ``rec[ri]`` into ``fac[fi:fi + 2k² + 2k + 1]``:
+    ``S = L D Lᵀ``.
 
-    Parameters
-    ----------
-    rec, ri : the moment record ``rec[ri, ri]`` over ``p = k + 1`` variables ``[x_1 … x_k, y]``.
-    k : number of regressors (without the intercept).
-    add_const : whether the model has an intercept.
-    want_inverse : whether to compute ``inv_diag`` (needed for standard errors only).
-    beta : out, length ``k`` — slopes.
-    inv_diag : out, length ``k + 1`` — diagonal of ``(XᵀWX)⁻¹``; entry ``k`` is the intercept's.
-    work : scratch, length ``≥ 2k² + 2k``.
-    stats : out, length 3 — ``[SSR, centred TSS, uncentred TSS]``.
+    ``S`` is ``S_xx`` (with an intercept) or the raw Gram ``S_xx + W x̄x̄ᵀ``. The flat slice
+    (1-D indexing with an offset is the cheapest in the solver's inner loops) receives the unit
+    lower ``L`` (row major) at 0 and ``1/D`` at ``k²``; with
+    ``want_inverse`` also ``L⁻¹`` at ``k² + k`` and the diagonal of ``(XᵀWX)⁻¹`` at
+    ``2k² + k`` (entry ``k``: the intercept's, ``1/W + x̄ᵀS_xx⁻¹x̄``). Only the regressors' part
+    of the record is read: a factor-only record (placeholder regressand) is enough.
 
-    Returns
-    -------
-    int
-        :data:`SOLVED`, :data:`RANK_DEFICIENT` or :data:`ILL_CONDITIONED` (nothing solved).
-
-    Notes
-    -----
-    ``S = L D Lᵀ`` (Cholesky without square roots), unscaled; the pivot test
-    ``D_j / S_jj < RANK_TOL`` is the scaled one (the factorisation commutes with diagonal
-    scaling). ``work`` keeps ``1/D`` at ``k²`` and ``L⁻¹`` (unit lower) at ``k² + 2k`` for the
-    sandwich covariances.
+    Returns :data:`SOLVED`, :data:`RANK_DEFICIENT` or :data:`ILL_CONDITIONED`.
     """
     p = k + 1
     cov = MEAN + p
     w_total = rec[ri, WEIGHT]
-    mean_y = rec[ri, MEAN + k]
-    syy_c = rec[ri, cov + k * p + k]
-    syy_u = syy_c + w_total * mean_y * mean_y
-    stats[1] = syy_c
-    stats[2] = syy_u
-    syy = syy_c if add_const else syy_u
-    # work layout: L (k*k, unit lower, row major) | 1/D_j (k) | z (k) | L^-1 (k*k)
-    # S = L D Lᵀ (square-root free Cholesky): D_j is the pivot s_j.
     inv_piv = k * k
-    zz = inv_piv + k
-    linv = zz + k
     ill = False
     for j in range(k):
         m_j = rec[ri, MEAN + j]
@@ -92,8 +61,8 @@ def solve_window(
             acc = rec[ri, cov + j * p + i]
             if not add_const:
                 acc += w_total * m_j * rec[ri, MEAN + i]
-            for l in range(j):  # work[i*k+l] holds L_il·D_l until row i is final
-                acc -= work[i * k + l] * work[j * k + l] * work[inv_piv + l]
+            for l in range(j):  # fac[i*k+l] holds L_il·D_l until row i is final
+                acc -= fac[fi + i * k + l] * fac[fi + j * k + l] * fac[fi + inv_piv + l]
             if i == j:
                 diag = rec[ri, cov + j * p + j]
                 if add_const:
@@ -106,55 +75,90 @@ def solve_window(
                     return RANK_DEFICIENT
                 if acc < ILL_TOL * diag:
                     ill = True
-                work[j * k + j] = acc
-                work[inv_piv + j] = 1.0 / acc
+                fac[fi + j * k + j] = acc
+                fac[fi + inv_piv + j] = 1.0 / acc
             else:
-                work[i * k + j] = acc  # L_ij·D_j
+                fac[fi + i * k + j] = acc  # L_ij·D_j
     if ill:
         return ILL_CONDITIONED
-    # unit lower L: L_ij = (L_ij·D_j) / D_j
-    for i in range(k):
+    for i in range(k):  # unit lower L: L_ij = (L_ij·D_j) / D_j
         for j in range(i):
-            work[i * k + j] *= work[inv_piv + j]
-    # L u = S_xy; z = D^-1 u; SSR = S_yy - Σ u_i²/D_i
-    ssr = syy
-    for i in range(k):
-        acc = rec[ri, cov + i * p + k]
-        if not add_const:
-            acc += w_total * rec[ri, MEAN + i] * mean_y
-        for l in range(i):
-            acc -= work[i * k + l] * work[zz + l]
-        work[zz + i] = acc
-        ssr -= acc * acc * work[inv_piv + i]
-    stats[0] = ssr if ssr > 0.0 else 0.0
-    # beta = L^-T D^-1 u
-    for i in range(k - 1, -1, -1):
-        acc = work[zz + i] * work[inv_piv + i]
-        for l in range(i + 1, k):
-            acc -= work[l * k + i] * beta[l]
-        beta[i] = acc
+            fac[fi + i * k + j] *= fac[fi + inv_piv + j]
     if not want_inverse:
         return SOLVED
     # L^-1 (unit lower); S^-1 = L^-T D^-1 L^-1, diag_j = Σ_i (L^-1)_ij² / D_i
+    linv = inv_piv + k
+    diag_at = linv + k * k
     for j in range(k):
-        work[linv + j * k + j] = 1.0
+        fac[fi + linv + j * k + j] = 1.0
         for i in range(j + 1, k):
             acc = 0.0
             for l in range(j, i):
-                acc -= work[i * k + l] * work[linv + l * k + j]
-            work[linv + i * k + j] = acc
+                acc -= fac[fi + i * k + l] * fac[fi + linv + l * k + j]
+            fac[fi + linv + i * k + j] = acc
     for j in range(k):
         acc = 0.0
         for i in range(j, k):
-            acc += work[linv + i * k + j] * work[linv + i * k + j] * work[inv_piv + i]
-        inv_diag[j] = acc
+            acc += fac[fi + linv + i * k + j] * fac[fi + linv + i * k + j] * fac[fi + inv_piv + i]
+        fac[fi + diag_at + j] = acc
     if add_const:
         # Var(c)/s² = 1/W + x̄ᵀ S⁻¹ x̄ = 1/W + Σ_i (L⁻¹ x̄)_i² / D_i
         acc_total = 1.0 / w_total
         for i in range(k):
             acc = 0.0
             for l in range(i + 1):
-                acc += work[linv + i * k + l] * rec[ri, MEAN + l]
-            acc_total += acc * acc * work[inv_piv + i]
-        inv_diag[k] = acc_total
+                acc += fac[fi + linv + i * k + l] * rec[ri, MEAN + l]
+            acc_total += acc * acc * fac[fi + inv_piv + i]
+        fac[fi + diag_at + k] = acc_total
     return SOLVED
+
+
+@jit(inline=True)
+def solve_factored(fac, fi, rec, ri, k, add_const, z, beta, stats):
+    """Slopes of record ``rec[ri]`` with the factorisation at ``fac[fi:]`` of its regressors'
+    normal matrix: ``u = L⁻¹ S_xy``, ``β = L⁻ᵀ D⁻¹ u``, ``SSR = S_yy − uᵀD⁻¹u``. Only the
+    weight, the means and the regressand's cross-products of the record are read.
+
+    ``z`` is scratch of length ``k``; ``stats`` receives ``[SSR, centred TSS, uncentred TSS]``.
+    """
+    p = k + 1
+    cov = MEAN + p
+    inv_piv = k * k
+    w_total = rec[ri, WEIGHT]
+    mean_y = rec[ri, MEAN + k]
+    syy_c = rec[ri, cov + k * p + k]
+    syy_u = syy_c + w_total * mean_y * mean_y
+    stats[1] = syy_c
+    stats[2] = syy_u
+    ssr = syy_c if add_const else syy_u
+    for i in range(k):
+        acc = rec[ri, cov + i * p + k]
+        if not add_const:
+            acc += w_total * rec[ri, MEAN + i] * mean_y
+        for l in range(i):
+            acc -= fac[fi + i * k + l] * z[l]
+        z[i] = acc
+        ssr -= acc * acc * fac[fi + inv_piv + i]
+    stats[0] = ssr if ssr > 0.0 else 0.0
+    for i in range(k - 1, -1, -1):
+        acc = z[i] * fac[fi + inv_piv + i]
+        for l in range(i + 1, k):
+            acc -= fac[fi + l * k + i] * beta[l]
+        beta[i] = acc
+
+
+@jit(inline=True)
+def solve_window(rec, ri, k, add_const, want_inverse, beta, fac, z, stats):
+    """Solve one window's least squares from its (full) moment record ``rec[ri]``.
+
+    Factorises into the buffer ``fac`` (:func:`factor_gram`; ``fac[2k² + k:]`` is
+    then the diagonal of ``(XᵀWX)⁻¹`` when ``want_inverse``) and solves
+    (:func:`solve_factored`): ``beta`` (length ``k``) receives the slopes and ``stats`` the
+    ``[SSR, centred TSS, uncentred TSS]``. Returns :data:`SOLVED`, :data:`RANK_DEFICIENT` or
+    :data:`ILL_CONDITIONED` (nothing solved).
+    """
+    status = factor_gram(rec, ri, k, add_const, want_inverse, fac, 0)
+    if status == SOLVED:
+        solve_factored(fac, 0, rec, ri, k, add_const, z, beta, stats)
+    return status
+

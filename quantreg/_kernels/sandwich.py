@@ -19,6 +19,7 @@ import numpy as np
 
 from quantreg._kernels._jit import jit
 from quantreg._kernels.moments import MEAN, WEIGHT
+from quantreg._kernels.windows import x_row
 
 NONROBUST = 0
 HC0 = 1
@@ -27,52 +28,56 @@ HAC = 3
 
 
 @jit()
-def _inverse_from_linv(work, k, linv, out):
-    """``S⁻¹ = L⁻ᵀ D⁻¹ L⁻¹`` from the unit-lower ``L⁻¹`` at ``work[linv:]`` and ``1/D`` at
-    ``work[k*k:]`` (left by ``solve_window``)."""
+def _inverse_from_linv(fac, k, out):
+    """``S⁻¹ = L⁻ᵀ D⁻¹ L⁻¹`` from the unit-lower ``L⁻¹`` at ``fac[k² + k:]`` and ``1/D`` at
+    ``fac[k²:]`` (left by ``factor_gram(..., want_inverse=True)``)."""
+    linv = k * k + k
     for i in range(k):
         for j in range(i, k):
             acc = 0.0
             for r in range(j, k):
-                acc += work[linv + r * k + i] * work[linv + r * k + j] * work[k * k + r]
+                acc += fac[linv + r * k + i] * fac[linv + r * k + j] * fac[k * k + r]
             out[i, j] = acc
             out[j, i] = acc
 
 
 @jit()
 def robust_variances(
-    x, y, start, lo, hi, valid, lam, beta, rec, ri, k, add_const, cov_code, kernel_weights,
-    use_correction, work, linv, scores, h_inv, meat, lagged, out,
+    x, xrow, y, start, lo, hi, valid, pos, lam, beta, rec, ri, k, add_const, cov_code,
+    kernel_weights, use_correction, fac, scores, h_inv, meat, lagged, out,
 ):
     """Diagonal of the robust covariance of ``[c, β]`` (or ``β``) for the window ``lo … hi``
     whose moment record is ``rec[ri]``.
 
-    ``lo``, ``hi`` are positions in the segment starting at row ``start``. Scratch: ``scores``
-    ``(≥ hi − lo + 1, k + 1)``, ``h_inv`` ``(k, k)``, ``meat`` ``(k + 1, k + 1)``, ``lagged``
-    ``(k + 1)``; ``work[linv:]`` holds the ``L⁻¹`` left by ``solve_window(..., want_inverse=True)``.
+    ``lo``, ``hi`` are positions in the segment starting at row ``start`` (regressors at
+    ``x[xrow[row]]``, or ``x[row]`` when ``xrow`` is empty), ``pos`` their positions for the
+    weights ``lam ** (pos[hi] − pos[j])``. Scratch: ``scores`` ``(≥ hi − lo + 1, k + 1)``,
+    ``h_inv`` ``(k, k)``, ``meat`` ``(k + 1, k + 1)``, ``lagged`` ``(k + 1)``; ``fac`` is the
+    factorisation left by ``solve_window(..., want_inverse=True)``.
     """
     kp = k + 1 if add_const else k
     off = 1 if add_const else 0
     mean_y = rec[ri, MEAN + k]
     n = 0
-    for pos in range(lo, hi + 1):
-        if not valid[pos]:
+    for j in range(lo, hi + 1):
+        if not valid[j]:
             continue
-        row = start + pos
-        weight = lam ** (hi - pos) if lam != 1.0 else 1.0
+        row = start + j
+        xr = x_row(xrow, row)
+        weight = lam ** (pos[hi] - pos[j]) if lam != 1.0 else 1.0
         if add_const:
             e = y[row] - mean_y
             for c in range(k):
-                e -= beta[c] * (x[row, c] - rec[ri, MEAN + c])
+                e -= beta[c] * (x[xr, c] - rec[ri, MEAN + c])
             scores[n, 0] = weight * e
             for c in range(k):
-                scores[n, 1 + c] = weight * (x[row, c] - rec[ri, MEAN + c]) * e
+                scores[n, 1 + c] = weight * (x[xr, c] - rec[ri, MEAN + c]) * e
         else:
             e = y[row]
             for c in range(k):
-                e -= beta[c] * x[row, c]
+                e -= beta[c] * x[xr, c]
             for c in range(k):
-                scores[n, c] = weight * x[row, c] * e
+                scores[n, c] = weight * x[xr, c] * e
         n += 1
     # meat = Σ_j u_j u_jᵀ + u_j v_jᵀ + v_j u_jᵀ with v_j = Σ_{l=1}^{L} κ_l u_{j−l}
     n_lags = kernel_weights.shape[0] - 1 if cov_code == HAC else 0
@@ -91,7 +96,7 @@ def robust_variances(
     for a in range(kp):
         for b in range(a + 1, kp):
             meat[b, a] = meat[a, b]
-    _inverse_from_linv(work, k, linv, h_inv)
+    _inverse_from_linv(fac, k, h_inv)
     factor = 1.0
     if cov_code == HC1 or (cov_code == HAC and use_correction):
         factor = n / (n - kp) if n > kp else np.nan

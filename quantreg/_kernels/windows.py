@@ -1,18 +1,21 @@
 """Moment records of every row's window within one instrument segment (numba, no pandas).
 
-The rows of a segment are cut into blocks of ``window`` rows. The window ending at row ``t``
-of block ``b`` is the *suffix* of block ``b − 1`` from row ``t − window + 1`` plus the *prefix*
-of block ``b`` up to ``t``. Prefixes are accumulated forwards, suffixes backwards once per
-block, and the two are merged with the subtraction-free pairwise update of
-:mod:`quantreg._kernels.moments`: every window's statistics are as exact as a two-pass
-computation on that window, on any level of data, at O(k²) per row. Exponential weights
-(``lam = 0.5 ** (1 / halflife)``, weight ``lam ** age`` with age in rows) are carried by
-scaling records. In the first block the window is the prefix: the expanding window.
+The window of row ``t`` is the rows ``starts[t] … t`` of the segment: the last ``window`` rows
+(row windows), or the rows whose time lies in ``(time_t − span, time_t]`` (calendar windows,
+see :func:`segment_windows`). Window starts never move backwards, so each window is read off a
+*two-stack queue*: a back stack, the *prefix* record of the rows ``flip … t`` accumulated
+forwards, and a front stack, the *suffix* records of rows ``j … flip − 1`` built backwards in one
+pass when the window start passes ``flip`` (the "flip"). The window is the merge of one suffix
+and the prefix, with the subtraction-free pairwise update of :mod:`quantreg._kernels.moments`:
+every window's statistics are as exact as a two-pass computation on its rows, on any level of
+data, at amortised O(p²) per row — for fixed windows as for windows that vary in length.
 
-:func:`window_records` walks a segment a chunk of rows at a time, keeping its state (the
-previous block's suffixes, the current prefix and two counters) in arrays owned by the caller,
-so that any solver (OLS, penalised regressions…) can consume the records of a chunk before
-the next one is produced.
+Exponential weights (``lam ** age``, with the age ``pos[t] − pos[j]`` counted in rows or in time
+units) are carried by scaling records: suffixes are weighted relative to their last row
+``flip − 1``, the prefix relative to its last row.
+
+:func:`walk_chunk` may skip rows (those it is not asked for): it catches up (or rebuilds the
+front) at the next one, so a solver can ask for only the windows it needs.
 """
 
 from __future__ import annotations
@@ -34,137 +37,178 @@ ILL_CONDITIONED = 4
 MISSING_DROP = 0
 MISSING_SKIP = 1
 
-#: Rows per chunk of records handed to a solver.
-CHUNK = 512
-#: counters[N_INVALID]: missing rows in the current window; counters[SUM_POS]: sum of the
-#: positions of its valid rows.
-N_INVALID = 0
-SUM_POS = 1
+#: Rows whose window records are produced before they are solved (one call per chunk).
+CHUNK = 256
 
-
-@jit()
-def row_validity(x: np.ndarray, y: np.ndarray, start: int, stop: int) -> np.ndarray:
-    """Whether each row of ``start:stop`` has y and every regressor non-NaN."""
-    k = x.shape[1]
-    valid = np.empty(stop - start, dtype=np.bool_)
-    for t in range(stop - start):
-        ok = not math.isnan(y[start + t])
-        for c in range(k):
-            if math.isnan(x[start + t, c]):
-                ok = False
-        valid[t] = ok
-    return valid
-
-
-@jit()
-def new_walker(x: np.ndarray, y: np.ndarray, start: int, stop: int, window: int, p: int):
-    """Everything a walk over the segment ``start:stop`` needs: ``(valid, suffix, prefix,
-    counters, records, n_invalid, age_sum, z)`` — row validity, the previous block's suffix
-    records, the prefix record (a one-row buffer), the two counters, and the chunk buffers that
-    :func:`window_records` fills."""
-    length = stop - start
-    n_buf = window if length > window else 1  # suffixes are needed from the second block on
-    rsize = MEAN + p + p * p
-    return (
-        row_validity(x, y, start, stop),
-        np.zeros((n_buf, rsize)),
-        np.zeros((1, rsize)),
-        np.zeros(2, dtype=np.int64),
-        np.empty((CHUNK, rsize)),
-        np.empty(CHUNK, dtype=np.int64),
-        np.empty(CHUNK, dtype=np.int64),
-        np.empty(p),
-    )
+# walker state: the flip row, the row of suffix record 0, the last row added to the prefix
+FLIP = 0
+BASE = 1
+LAST = 2
 
 
 @jit(inline=True)
-def _load(x: np.ndarray, y: np.ndarray, row: int, z: np.ndarray, k: int) -> None:
+def x_row(xrow: np.ndarray, row: int) -> int:
+    """Row of ``x`` holding the regressors of data row ``row`` (``xrow`` empty: the same row)."""
+    return xrow[row] if xrow.shape[0] > 0 else row
+
+
+@jit()
+def segment_windows(times: np.ndarray, length: int, window: int, span: int) -> tuple[np.ndarray, np.ndarray]:
+    """First row of each row's window, and each row's position for exponential weights.
+
+    ``span == 0``: row windows — ``starts[t] = max(0, t − window + 1)``, ``pos[t] = t``.
+    ``span > 0``: calendar windows over the segment's ``times`` (int64, increasing) — the rows
+    with ``times[t] − span < times[j] ≤ times[t]``, ``pos[t] = times[t] − times[0]``.
+    """
+    starts = np.empty(length, dtype=np.int64)
+    pos = np.empty(length, dtype=np.int64)
+    first = 0
+    for t in range(length):
+        if span > 0:
+            while times[t] - times[first] >= span:
+                first += 1
+            pos[t] = times[t] - times[0]
+        else:
+            first = max(0, t - window + 1)
+            pos[t] = t
+        starts[t] = first
+    return starts, pos
+
+
+@jit()
+def row_validity(x, xrow, y, start, length, starts, pos):
+    """``(valid, invalid_before, pos_before, max_rows)`` of the segment at ``start``.
+
+    ``valid[t]``: y and every regressor of row ``t`` are non-NaN; ``invalid_before[t]`` and
+    ``pos_before[t]``: count of invalid rows and Σ ``pos`` of valid rows before ``t`` (for the
+    missing count and the age sum of any window); ``max_rows``: the longest window.
+    """
+    k = x.shape[1]
+    valid = np.empty(length, dtype=np.bool_)
+    invalid_before = np.zeros(length + 1, dtype=np.int64)
+    pos_before = np.zeros(length + 1)
+    max_rows = 1
+    for t in range(length):
+        ok = not math.isnan(y[start + t])
+        xr = x_row(xrow, start + t)
+        for c in range(k):
+            if math.isnan(x[xr, c]):
+                ok = False
+        valid[t] = ok
+        invalid_before[t + 1] = invalid_before[t] + (0 if ok else 1)
+        pos_before[t + 1] = pos_before[t] + (pos[t] if ok else 0)
+        max_rows = max(max_rows, t - starts[t] + 1)
+    return valid, invalid_before, pos_before, max_rows
+
+
+@jit()
+def decay_steps(pos: np.ndarray, lam: float) -> np.ndarray:
+    """``steps[t] = lam ** (pos[t] − pos[t − 1])``, the factor that ages weights by one row
+    (empty without exponential weights). Walks multiply these instead of raising ``lam`` to a
+    power per row: a power in the row loop is hoisted by LLVM and paid even when unweighted."""
+    if lam == 1.0:
+        return np.empty(0)
+    steps = np.ones(pos.shape[0])
+    for t in range(1, pos.shape[0]):
+        steps[t] = lam ** (pos[t] - pos[t - 1])
+    return steps
+
+
+@jit()
+def new_stacks(max_rows: int, p: int):
+    """The state of one walk: ``(suffix, prefix, state, front, z)`` for windows of at most
+    ``max_rows`` rows over ``p`` variables (``front[0]``: the factor that ages the suffixes'
+    weights to the current row)."""
+    rsize = MEAN + p + p * p
+    state = np.zeros(3, dtype=np.int64)
+    state[LAST] = -1
+    return np.zeros((max_rows, rsize)), np.zeros((1, rsize)), state, np.ones(1), np.empty(p)
+
+
+@jit(inline=True)
+def _load(x, xrow, y, row, z, k):
+    xr = x_row(xrow, row)
     for c in range(k):
-        z[c] = x[row, c]
+        z[c] = x[xr, c]
     z[k] = y[row]
 
 
 @jit(inline=True)
-def window_records(
-    x, y, start, valid, window, lam, t0, t1, suffix, prefix, counters, z, records, n_invalid, age_sum, k,
-):
-    """Records of the windows ending at rows ``t0 … t1 − 1`` of the segment starting at ``start``.
+def walk_chunk(x, xrow, y, start, valid, starts, steps, t0, t1, need, suffix, prefix, state, front, z, out, k):
+    """Write into ``out[t − t0]`` the record of ``[x, y]`` over the valid rows of row ``t``'s
+    window, for the rows ``t0 ≤ t < t1`` with ``need[t − t0]``.
 
-    Writes ``records[t − t0]`` (the moment record of ``[x, y]`` over the window's valid rows),
-    ``n_invalid[t − t0]`` (missing rows in the window) and ``age_sum[t − t0]`` (Σ of the valid
-    rows' ages). Chunks must be consecutive: ``t0`` of a call is ``t1`` of the previous one.
-    ``k`` (the number of regressors) is passed by the per-``k`` kernels as a compile-time
-    constant, so that the loops over regressors unroll.
+    Rows are those of the segment starting at data row ``start``; chunks must come in order.
+    ``steps``: :func:`decay_steps` (empty: unweighted). Rows not needed are skipped: the walk
+    catches up (or rebuilds its front) at the next one. One call per chunk, not per row: a call
+    with this many arrays costs reference counting comparable to a row's arithmetic.
     """
     p = k + 1
-    weighted = lam != 1.0
+    weighted = steps.shape[0] > 0
     for t in range(t0, t1):
-        out = t - t0
-        block = t // window
-        r = t - block * window
-        if r == 0:
-            if block >= 1:  # suffixes of the previous block, weights relative to its last row
-                first = (block - 1) * window
-                weight = 1.0
-                clear(suffix, window - 1)
-                for j in range(window - 1, -1, -1):
-                    if j < window - 1:
-                        copy_record(suffix, j, suffix, j + 1, p)
-                    if valid[first + j]:
-                        _load(x, y, start + first + j, z, k)
-                        add_point(suffix, j, z, weight, p)
-                    weight *= lam
+        if not need[t - t0]:
+            continue
+        s = starts[t]
+        flip = state[FLIP]
+        if s >= flip:  # the front is used up: rebuild it over the window, weights relative to t
+            clear(suffix, t - s)
+            weight = 1.0
+            for j in range(t, s - 1, -1):
+                if j < t:
+                    copy_record(suffix, j - s, suffix, j - s + 1, p)
+                    if weighted:
+                        weight *= steps[j + 1]
+                if valid[j]:
+                    _load(x, xrow, y, start + j, z, k)
+                    add_point(suffix, j - s, z, weight, p)
+            state[FLIP] = t + 1
+            state[BASE] = s
+            state[LAST] = t
+            front[0] = 1.0
             clear(prefix, 0)
-        if weighted:
-            scale(prefix, 0, lam, p)
-        if valid[t]:
-            _load(x, y, start + t, z, k)
-            add_point(prefix, 0, z, 1.0, p)
-            counters[SUM_POS] += t
-        else:
-            counters[N_INVALID] += 1
-        leaving = t - window
-        if leaving >= 0:
-            if valid[leaving]:
-                counters[SUM_POS] -= leaving
-            else:
-                counters[N_INVALID] -= 1
-        if block >= 1 and r < window - 1:
-            factor = lam ** (r + 1) if weighted else 1.0
-            merge(records, out, suffix, r + 1, factor, prefix, 0, p)
-        else:
-            copy_record(records, out, prefix, 0, p)
-        n_invalid[out] = counters[N_INVALID]
-        age_sum[out] = int(records[out, 0]) * t - counters[SUM_POS]
+            copy_record(out, t - t0, suffix, 0, p)
+            continue
+        for u in range(state[LAST] + 1, t + 1):
+            if weighted:
+                front[0] *= steps[u]
+                if u > flip:
+                    scale(prefix, 0, steps[u], p)
+            if valid[u]:
+                _load(x, xrow, y, start + u, z, k)
+                add_point(prefix, 0, z, 1.0, p)
+        state[LAST] = t
+        merge(out, t - t0, suffix, s - state[BASE], front[0], prefix, 0, p)
 
 
 @jit(inline=True)
-def window_state(t, count, window, min_nobs, expanding, missing_mode, n_invalid):
-    """Whether the window ending at row ``t`` is to be solved (``OK``), or why not.
+def window_state(rows, count, window, min_nobs, need_full, missing_mode, n_invalid):
+    """Whether a window of ``rows`` rows (``count`` valid, ``n_invalid`` missing) is to be
+    solved (``OK``), or why not.
 
-    ``WARMUP``: before the first full window (not expanding), or fewer than ``min_nobs`` rows
-    of history; ``MISSING``: ``skip`` met a missing row, or missing rows leave fewer than
-    ``min_nobs`` valid ones.
+    ``WARMUP``: fewer than ``window`` rows when full windows are required (row windows, not
+    expanding), or fewer than ``min_nobs`` rows of history; ``MISSING``: ``skip`` met a missing
+    row, or missing rows leave fewer than ``min_nobs`` valid ones.
     """
-    if not expanding and t < window - 1:
+    if need_full and rows < window:
         return WARMUP
     if missing_mode == MISSING_SKIP and n_invalid > 0:
         return MISSING
     if count < min_nobs:
-        return WARMUP if min(t + 1, window) < min_nobs else MISSING
+        return WARMUP if rows < min_nobs else MISSING
     return OK
 
 
 @jit(inline=True)
-def predict(x, row, beta, means, mi, first, k, add_const):
+def predict(x, xrow, row, beta, means, mi, first, k, add_const):
     """``x_t'β`` (plus the intercept), written ``ȳ + (x_t − x̄)'β`` so level data stay exact;
     the means are ``means[mi, first:first + k + 1]``."""
+    xr = x_row(xrow, row)
     if add_const:
         fit = means[mi, first + k]
         for c in range(k):
-            fit += beta[c] * (x[row, c] - means[mi, first + c])
+            fit += beta[c] * (x[xr, c] - means[mi, first + c])
         return fit
     fit = 0.0
     for c in range(k):
-        fit += beta[c] * x[row, c]
+        fit += beta[c] * x[xr, c]
     return fit
