@@ -58,3 +58,30 @@ class QuantregAccessor:
         from quantreg.selection.rolling import rolling_select
 
         return rolling_select(self._frame, estimator, *args, **kwargs)
+
+
+@pd.api.extensions.register_series_accessor("quantreg")
+class QuantregSeriesAccessor:
+    """``returns.quantreg.rolling_ols/rolling_resid(factors=F, ...)`` on a long Series of returns.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, quantreg
+    >>> dates = pd.date_range("2024-01-01", periods=5)
+    >>> F = pd.DataFrame({"mkt": [0.01, -0.02, 0.0, 0.03, 0.01]}, index=dates)
+    >>> idx = pd.MultiIndex.from_product([dates, ["A"]], names=["datetime", "instrument"])
+    >>> returns = pd.Series(2.0 * F["mkt"].to_numpy(), index=idx)
+    >>> returns.quantreg.rolling_ols(factors=F, window=3).params["mkt"].round(10).tolist()
+    [nan, nan, 2.0, 2.0, 2.0]
+    """
+
+    def __init__(self, series: pd.Series) -> None:
+        self._series = series
+
+    def rolling_ols(self, *args: Any, **kwargs: Any) -> RollingOLSResult:
+        """:func:`quantreg.rolling_ols` on this Series (with ``factors=``)."""
+        return rolling.rolling_ols(self._series, *args, **kwargs)
+
+    def rolling_resid(self, *args: Any, **kwargs: Any) -> pd.Series:
+        """:func:`quantreg.rolling_resid` on this Series (with ``factors=``)."""
+        return rolling.rolling_resid(self._series, *args, **kwargs)

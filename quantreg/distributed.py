@@ -45,7 +45,7 @@ def rolling_resid(
     data: Any,
     y: Hashable | None = None,
     x: Sequence[Hashable] | Hashable | None = None,
-    window: int | None = None,
+    window: int | str | None = None,
     *,
     time_col: str = TIME_LEVEL,
     instrument_col: str = INSTRUMENT_LEVEL,
@@ -104,7 +104,7 @@ def rolling_ols(
     data: Any,
     y: Hashable | None = None,
     x: Sequence[Hashable] | Hashable | None = None,
-    window: int | None = None,
+    window: int | str | None = None,
     *,
     time_col: str = TIME_LEVEL,
     instrument_col: str = INSTRUMENT_LEVEL,
@@ -276,7 +276,7 @@ def _partition(
     return result.to_frame().set_axis(pdf.index, axis=0)
 
 
-def run_engine(panel: pd.DataFrame, y: Hashable | None, x: Any, window: int | None, *,
+def run_engine(panel: pd.DataFrame, y: Hashable | None, x: Any, window: int | str | None, *,
                full: bool, **options: Any) -> Any:
     """:func:`quantreg.rolling_resid` (``full=False``) or :func:`quantreg.rolling_ols` on a part
     of a panel holding whole instruments: the in-memory engine's numbers on those rows."""

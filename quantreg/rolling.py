@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import math
 import numbers
 import warnings
 from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -17,6 +17,8 @@ from quantreg._kernels.rolling import (
     RANK_DEFICIENT,
     rolling_ols_kernel,
 )
+from quantreg._kernels.shared_factors import empty_tables
+from quantreg.calendar import WindowSpec, halflife_decay, parse_window, span_units
 from quantreg.exceptions import PanelError, RankDeficientWindowWarning
 from quantreg._parallel import run_segments
 from quantreg.inference import CovSpec, covariance_spec
@@ -37,13 +39,37 @@ def check_choice(name: str, value: object, options: Sequence[str]) -> str:
 
 def _check_int(name: str, value: object, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        hint = ""
-        if isinstance(value, str):
-            hint = " Calendar windows such as '90D' are not supported; give a number of rows."
-        raise ValueError(
-            f"The {name!r} parameter must be an int in the range [{minimum}, inf). Got {value!r} instead.{hint}"
-        )
+        raise ValueError(f"The {name!r} parameter must be an int in the range [{minimum}, inf). Got {value!r} instead.")
     return int(value)
+
+
+@dataclass(frozen=True)
+class Windowing:
+    """The window options, validated against the data, in the kernels' terms.
+
+    ``rows``: rows per window (row windows), or a bound on any window's rows (calendar and
+    unbounded expanding windows); ``span``: calendar window length in time units (0 for row
+    windows); ``unit``: the time unit in ns; ``need_full``: windows must have ``rows`` rows
+    (row windows, not expanding); ``lam``: exponential decay per row or time unit; ``times``:
+    the sorted rows' times in units (calendar windows; else empty).
+    """
+
+    spec: WindowSpec
+    rows: int
+    span: int
+    unit: int
+    min_nobs: int
+    need_full: bool
+    lam: float
+    times: np.ndarray
+
+    def kernel_options(self, missing: str, add_constant: bool, residual: str, full: bool, cov: CovSpec) -> tuple:
+        """The ``opts`` tuple of the rolling kernels."""
+        return (
+            self.rows, self.span, self.min_nobs, self.need_full,
+            MISSING_SKIP if missing == "skip" else MISSING_DROP, add_constant, self.lam,
+            residual == "out_of_sample", full, cov.code, cov.use_correction,
+        )
 
 
 def check_options(
@@ -53,19 +79,35 @@ def check_options(
     add_constant: bool,
     expanding: bool,
     halflife: object,
-) -> tuple[int | None, int, float]:
-    """Validate how the options relate to the data; return (window, min_nobs, lam)."""
+    times: tuple[np.ndarray, int] | None = None,
+) -> Windowing:
+    """Validate how the options relate to the data.
+
+    ``times`` (sorted times in units, unit) is read from the panel for calendar windows unless
+    given.
+    """
+    spec = parse_window(window)
     k_params = len(panel.x_names) + int(add_constant)
     if k_params == 0:
         raise PanelError("there are no regressors: pass x= columns or keep add_constant=True.")
-    if window is None:
+    longest = max(int(np.diff(panel.offsets).max()), 1)
+    if spec.calendar:
+        if expanding:
+            raise ValueError(
+                f"expanding=True does not combine with a calendar window ({window!r}): a calendar "
+                "window is estimated as soon as it holds min_nobs rows. Drop expanding=True."
+            )
+        sorted_times, unit = panel.sorted_times() if times is None else times
+        rows, span = longest, span_units(spec.span, unit)
+    elif spec.rows is None:
         if not expanding:
             raise ValueError("window is required unless expanding=True (an expanding window from each instrument's first row).")
+        sorted_times, unit, rows, span = np.empty(0, dtype=np.int64), 1, longest, 0
     else:
-        window = _check_int("window", window, 1)
-        if window < k_params:
+        sorted_times, unit, rows, span = np.empty(0, dtype=np.int64), 1, spec.rows, 0
+        if rows < k_params:
             raise ValueError(
-                f"window ({window}) is smaller than the number of regressors ({k_params}"
+                f"window ({rows}) is smaller than the number of regressors ({k_params}"
                 f"{', including the constant' if add_constant else ''}); use window >= {k_params} "
                 "or fewer regressors."
             )
@@ -73,32 +115,27 @@ def check_options(
         min_nobs = k_params
     else:
         min_nobs = _check_int("min_nobs", min_nobs, 1)
-        if min_nobs < k_params or (window is not None and min_nobs > window):
+        if min_nobs < k_params or (spec.rows is not None and min_nobs > spec.rows):
+            upper = f" and at most window ({spec.rows})" if spec.rows is not None else ""
             raise ValueError(
-                f"min_nobs ({min_nobs}) must be at least the number of regressors ({k_params}) "
-                f"and at most window ({window})."
+                f"min_nobs ({min_nobs}) must be at least the number of regressors ({k_params}){upper}."
             )
-    if halflife is None:
-        lam = 1.0
-    else:
-        if isinstance(halflife, bool) or not isinstance(halflife, numbers.Real) or not (
-            0 < float(halflife) < math.inf
-        ):
-            raise ValueError(f"The 'halflife' parameter must be a positive finite number of rows. Got {halflife!r} instead.")
-        lam = 0.5 ** (1.0 / float(halflife))
-    return window, min_nobs, lam
+    lam = halflife_decay(halflife, spec, unit)
+    need_full = spec.rows is not None and not expanding
+    return Windowing(spec, rows, span, unit, min_nobs, need_full, lam, sorted_times)
 
 
 def rolling_ols(
-    data: pd.DataFrame,
+    data: pd.DataFrame | pd.Series,
     y: Hashable | None = None,
     x: Sequence[Hashable] | Hashable | None = None,
-    window: int | None = None,
+    window: int | str | pd.Timedelta | None = None,
     *,
+    factors: pd.DataFrame | None = None,
     min_nobs: int | None = None,
     add_constant: bool = True,
     expanding: bool = False,
-    missing: str = "drop",
+    missing: str | None = None,
     residual: str = "in_sample",
     halflife: float | None = None,
     cov_type: str = "nonrobust",
@@ -121,10 +158,19 @@ def rolling_ols(
         Regressand; default: the last column.
     x : column label or list of labels, optional
         Regressors; default: every other column.
-    window : int
+    window : int, str or Timedelta
         Number of rows of the instrument in each window (missing rows included, as in
         statsmodels ``RollingOLS``). Optional only with ``expanding=True`` (then the window
-        grows from each instrument's first row without bound).
+        grows from each instrument's first row without bound). A fixed time length (``"90D"``,
+        ``"12h"``, ``"30min"``, a ``pd.Timedelta``) is a *calendar window*: the instrument's
+        rows with time in ``(t − window, t]``, as pandas ``Series.rolling("90D")``, estimated
+        once they hold ``min_nobs`` valid rows (``expanding`` does not apply).
+    factors : DataFrame, optional
+        A factor table indexed by datetime (unique, any order), one column per factor, shared
+        by every asset: ``data`` is then the returns — a Series or one-column frame on the
+        (datetime, instrument) MultiIndex, or a wide frame indexed by datetime with one column
+        per instrument (NaN: no row) — and ``x`` is not used. Equals the call on the panel with
+        ``factors`` broadcast onto it, without making that copy (see :mod:`quantreg.factors`).
     min_nobs : int, optional
         Minimum number of non-missing rows a window needs to be estimated; default: the number
         of regressors (with the constant). Must lie in ``[k, window]``.
@@ -133,16 +179,19 @@ def rolling_ols(
     expanding : bool, default False
         Estimate the first ``window − 1`` rows of each instrument on the rows available so far
         (when at least ``min_nobs``); otherwise they are NaN (status ``warmup``).
-    missing : {"drop", "skip", "raise"}
+    missing : {"drop", "skip", "raise"}, default "drop"
         ``drop``: windows use their non-missing rows; ``skip``: a window containing any
         missing row is NaN (status ``missing``); ``raise``: missing values are an error. A row
-        is missing when y or any regressor is NaN.
+        is missing when y or any regressor is NaN. With ``factors=``, a date of the returns
+        absent from the factor table is an error unless ``missing="drop"`` is passed
+        explicitly: then its rows are missing rows.
     residual : {"in_sample", "out_of_sample"}
         ``in_sample``: ``y_t − x_tᵀβ_t``; ``out_of_sample``: ``y_t − x_tᵀβ_{t−1}`` with the
         coefficients of the window ending at the instrument's previous row (no look-ahead).
-    halflife : float, optional
+    halflife : float, str or Timedelta, optional
         Exponentially weighted least squares: the row ``a`` rows before the window's last
         row has weight ``0.5 ** (a / halflife)`` (age counted in rows, missing rows included).
+        With a calendar window the age and the half-life are times (``halflife="30D"``).
     cov_type : {"nonrobust", "HC0", "HC1", "HAC"}, default "nonrobust"
         Covariance of each window's coefficients, as statsmodels ``OLS(...).fit(cov_type=...)``
         on that window's rows (see :mod:`quantreg.inference`); ``"HAC"`` needs
@@ -190,7 +239,17 @@ def rolling_ols(
     >>> res.status.head(4).tolist()    # no window of 3 rows yet for either instrument
     ['warmup', 'warmup', 'warmup', 'warmup']
     """
-    panel, output, window, min_nobs, missing, residual, cov = _fit(
+    if factors is not None:
+        from quantreg.factors import factor_rolling_ols
+
+        _check_no_x(x)
+        return factor_rolling_ols(
+            data, factors, window, y=y, min_nobs=min_nobs, add_constant=add_constant,
+            expanding=expanding, missing=missing, residual=residual, halflife=halflife,
+            cov_type=cov_type, cov_kwds=cov_kwds, use_t=use_t, time_level=time_level,
+            instrument_level=instrument_level,
+        )
+    panel, output, windowing, missing, residual, cov = _fit(
         data, y, x, window, min_nobs, add_constant, expanding, missing, residual, halflife,
         time_level, instrument_level, full=True, cov_type=cov_type, cov_kwds=cov_kwds, use_t=use_t,
     )
@@ -198,14 +257,21 @@ def rolling_ols(
         cov=cov,
         panel=panel,
         output=output,
-        window=window,
-        min_nobs=min_nobs,
+        windowing=windowing,
         add_constant=add_constant,
         expanding=expanding,
         missing=missing,
         residual=residual,
         halflife=halflife,
     )
+
+
+def _check_no_x(x: object) -> None:
+    if x is not None:
+        raise ValueError(
+            "x= and factors= are exclusive: with factors= every column of the factor table is a "
+            "regressor (select them with factors=F[[...]])."
+        )
 
 
 def warn_degenerate_windows(status: np.ndarray, panel: Panel, add_constant: bool, stacklevel: int) -> None:
@@ -245,55 +311,56 @@ def _fit(
     data, y, x, window, min_nobs, add_constant, expanding, missing, residual, halflife,
     time_level, instrument_level, *, full: bool, cov_type: str = "nonrobust",
     cov_kwds: Mapping[str, object] | None = None, use_t: bool | None = None,
-) -> tuple[Panel, KernelOutput, int | None, int, str, str, CovSpec]:
+) -> tuple[Panel, KernelOutput, Windowing, str, str, CovSpec]:
     """Validate, run the kernel, warn about rank-deficient windows."""
-    missing = check_choice("missing", missing, MISSING_OPTIONS)
+    missing = check_choice("missing", "drop" if missing is None else missing, MISSING_OPTIONS)
     residual = check_choice("residual", residual, RESIDUAL_OPTIONS)
     panel = prepare_panel(
         data, y, x, missing=missing, time_level=time_level, instrument_level=instrument_level
     )
-    window, min_nobs, lam = check_options(panel, window, min_nobs, add_constant, expanding, halflife)
-    cov = covariance_spec(cov_type, cov_kwds, window, use_t)
-    output = _run_kernel(panel, window, min_nobs, add_constant, expanding, missing, residual, lam, full, cov)
+    windowing = check_options(panel, window, min_nobs, add_constant, expanding, halflife)
+    cov = covariance_spec(cov_type, cov_kwds, windowing.spec.rows, use_t)
+    output = _run_kernel(panel, windowing, add_constant, missing, residual, full, cov)
     warn_degenerate_windows(output.status, panel, add_constant, stacklevel=4)
-    return panel, output, window, min_nobs, missing, residual, cov
+    return panel, output, windowing, missing, residual, cov
+
+
+def new_output(n: int, k_params: int, full: bool, n_scalar: int | None = None) -> KernelOutput:
+    """Output arrays for ``n`` rows; without ``full`` only ``resid`` and ``status`` (the
+    residual-only path keeps no params, statistics, fitted values or counts). ``n_scalar``:
+    rows of the per-row scalar outputs when they differ from ``n`` (wide frames)."""
+    n_scalar = n if n_scalar is None else n_scalar
+    rows = n if full else 0
+    return KernelOutput(
+        params=np.empty((rows, k_params)),
+        bse=np.empty((rows, k_params)),
+        resid=np.empty(n_scalar),
+        fitted=np.empty(n_scalar if full else 0),
+        nobs=np.empty(n_scalar if full else 0, dtype=np.int64),
+        status=np.empty(n_scalar, dtype=np.int8),
+        stats=np.empty((rows, 4)),
+    )
 
 
 def _run_kernel(
     panel: Panel,
-    window: int | None,
-    min_nobs: int,
+    windowing: Windowing,
     add_constant: bool,
-    expanding: bool,
     missing: str,
     residual: str,
-    lam: float,
     full: bool,
     cov: CovSpec,
 ) -> KernelOutput:
     n, k = panel.x.shape
-    k_params = k + int(add_constant)
-    if window is None:  # expanding without bound: one block as long as the longest instrument
-        window = max(int(np.diff(panel.offsets).max()), 1)
-    rows = n if full else 0  # the residual-only path skips params, bse and stats
-    out = KernelOutput(
-        params=np.empty((rows, k_params)),
-        bse=np.empty((rows, k_params)),
-        resid=np.empty(n),
-        fitted=np.empty(n),
-        nobs=np.empty(n, dtype=np.int64),
-        status=np.empty(n, dtype=np.int8),
-        stats=np.empty((rows, 4)),
-    )
+    out = new_output(n, k + int(add_constant), full)
     kernel = rolling_ols_kernel(k)
-    missing_mode = MISSING_SKIP if missing == "skip" else MISSING_DROP
-    out_of_sample = residual == "out_of_sample"
+    opts = windowing.kernel_options(missing, add_constant, residual, full, cov)
+    shared = empty_tables(k)
 
     def run(first: int, last: int) -> None:
         kernel(
-            panel.x, panel.y, panel.offsets, first, last, window, min_nobs, expanding,
-            missing_mode, add_constant, lam, out_of_sample, full, cov.code, cov.kernel_weights,
-            cov.use_correction, *out,
+            panel.x, panel.y, panel.offsets, windowing.times, first, last, opts,
+            cov.kernel_weights, shared, tuple(out),
         )
 
     run_segments(run, panel.offsets)
@@ -301,15 +368,16 @@ def _run_kernel(
 
 
 def rolling_resid(
-    data: pd.DataFrame,
+    data: pd.DataFrame | pd.Series,
     y: Hashable | None = None,
     x: Sequence[Hashable] | Hashable | None = None,
-    window: int | None = None,
+    window: int | str | pd.Timedelta | None = None,
     *,
+    factors: pd.DataFrame | None = None,
     min_nobs: int | None = None,
     add_constant: bool = True,
     expanding: bool = False,
-    missing: str = "drop",
+    missing: str | None = None,
     residual: str = "in_sample",
     halflife: float | None = None,
     time_level: Hashable | None = None,
@@ -328,8 +396,17 @@ def rolling_resid(
     >>> quantreg.rolling_resid(df, window=3).round(4).tolist()
     [nan, nan, 0.1667, -0.3333, 0.1667]
     """
+    if factors is not None:
+        from quantreg.factors import factor_rolling_resid
+
+        _check_no_x(x)
+        return factor_rolling_resid(
+            data, factors, window, y=y, min_nobs=min_nobs, add_constant=add_constant,
+            expanding=expanding, missing=missing, residual=residual, halflife=halflife,
+            time_level=time_level, instrument_level=instrument_level,
+        )
     panel, output, *_ = _fit(
         data, y, x, window, min_nobs, add_constant, expanding, missing, residual, halflife,
         time_level, instrument_level, full=False,
     )
-    return pd.Series(panel.to_caller_order(output.resid), index=panel.index, name="residual")
+    return pd.Series(panel.to_caller_order(output.resid), index=panel.index, name="residual", copy=False)

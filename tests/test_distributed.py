@@ -68,6 +68,18 @@ def test_resid_equals_in_memory(client, flat):
     assert np.isfinite(got.to_numpy()).sum() > len(flat) // 2  # not all NaN
 
 
+def test_calendar_window_equals_in_memory(client, flat):
+    ddf = dd.from_pandas(flat.set_index("instrument"), npartitions=3)
+    got = client.compute(qd.rolling_resid(ddf, window="60D", residual="out_of_sample")).result()
+    expected = quantreg.rolling_resid(flat.set_index(["datetime", "instrument"]), window="60D",
+                                      residual="out_of_sample")
+    np.testing.assert_array_equal(got.to_numpy(), expected.to_numpy())
+    weighted = client.compute(qd.rolling_ols(ddf, window="60D", halflife="20D")).result()
+    in_memory = quantreg.rolling_ols(flat.set_index(["datetime", "instrument"]), window="60D", halflife="20D")
+    np.testing.assert_allclose(weighted["residual"].to_numpy(), in_memory.resid.to_numpy(), rtol=0, atol=1e-12)
+    assert np.isfinite(got.to_numpy()).sum() > len(flat) // 2
+
+
 def test_ols_equals_in_memory(client, flat):
     ddf = dd.from_pandas(flat, npartitions=1).repartition(npartitions=1)
     got = client.compute(qd.rolling_ols(ddf, window=WINDOW, missing="skip")).result()

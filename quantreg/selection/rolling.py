@@ -179,10 +179,13 @@ def rolling_select(
     residual = check_choice("residual", residual, RESIDUAL_OPTIONS)
     kind, penalty, convex, eps, max_iter, tol, fit_intercept = _solver_settings(estimator)
     panel = prepare_panel(data, y, x, missing=missing, time_level=time_level, instrument_level=instrument_level)
-    window, min_nobs, lam = check_options(panel, window, min_nobs, fit_intercept, expanding, halflife)
+    windowing = check_options(panel, window, min_nobs, fit_intercept, expanding, halflife)
+    if windowing.spec.calendar:
+        raise ValueError(
+            f"rolling_select takes a window in rows; calendar windows ({window!r}) are available "
+            "in rolling_ols and rolling_resid."
+        )
     n, k = panel.x.shape
-    if window is None:
-        window = max(int(np.diff(panel.offsets).max()), 1)
     params = np.empty((n, k + 1))
     resid, fitted = np.empty(n), np.empty(n)
     nobs, status, n_iter = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int8), np.empty(n, dtype=np.int64)
@@ -192,7 +195,8 @@ def rolling_select(
 
     def run(first: int, last: int) -> None:
         kernel(
-            panel.x, panel.y, panel.offsets, first, last, window, min_nobs, expanding, missing_mode, lam,
+            panel.x, panel.y, panel.offsets, first, last, windowing.rows, windowing.min_nobs,
+            windowing.need_full, missing_mode, windowing.lam,
             residual == "out_of_sample", kind, penalty, convex, garrote, eps, max_iter, tol, fit_intercept,
             bool(warm_start), params, resid, fitted, nobs, status, n_iter,
         )
