@@ -212,6 +212,25 @@ def update_results(script: str, body: str, path: Path = RESULTS) -> None:
     os.replace(tmp, path)
 
 
+def finish(script: str, title: str, info: dict[str, str], elapsed: float, command: str,
+           report: "Report", write: bool) -> None:
+    """Print the checks' status and write the script's RESULTS.md section (header, blocks, status)."""
+    header = (
+        f"## {script} — {title}\n\n"
+        f"`{command.strip()}` — run on {info['date']}, {elapsed:.0f} s in all. Ratios compare "
+        "tools timed in the same process; absolute times on a shared machine move with its "
+        "load.\n\n"
+        f"Machine:\n\n{format_info(info)}\n"
+    )
+    status = "All checks passed." if not report.failures else (
+        "Checks that failed:\n\n" + "\n".join(f"- {f}" for f in report.failures))
+    body = header + "\n" + "\n".join(report.blocks) + "\n" + status + "\n"
+    print("\n" + status)
+    if write:
+        update_results(script, body)
+        print(f"\nwritten to {RESULTS}")
+
+
 @dataclass
 class Report:
     """Markdown blocks for RESULTS.md and the checks that failed."""

@@ -701,20 +701,8 @@ def main(argv=None) -> int:
         info["load average (1 min) at end"] = f"{os.getloadavg()[0]:.2f}"
 
     command = "python benchmarks/bench_rolling.py " + " ".join(sys.argv[1:] if argv is None else argv)
-    header = (
-        f"## {SCRIPT} — rolling OLS residuals ({args.size})\n\n"
-        f"`{command.strip()}` — run on {info['date']}, {elapsed:.0f} s in all. Ratios compare "
-        "tools timed in the same process; absolute times on a shared machine move with its "
-        "load.\n\n"
-        f"Machine:\n\n{C.format_info(info)}\n"
-    )
-    status = "All checks passed." if not report.failures else (
-        "Checks that failed:\n\n" + "\n".join(f"- {f}" for f in report.failures))
-    body = header + "\n" + "\n".join(report.blocks) + "\n" + status + "\n"
-    print("\n" + status)
-    if not args.no_write:
-        C.update_results(SCRIPT, body)
-        print(f"\nwritten to {C.RESULTS}")
+    C.finish(SCRIPT, f"rolling OLS residuals ({args.size})", info, elapsed, command, report,
+             write=not args.no_write)
     # mismatching numbers mean the benchmark timed a wrong computation
     wrong = [f for f in report.failures if "differ" in f or "error" in f]
     return 1 if wrong else 0
