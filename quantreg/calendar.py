@@ -104,12 +104,15 @@ def datetime_ns(index: pd.Index) -> np.ndarray:
     return np.asarray(pd.DatetimeIndex(index).as_unit("ns").asi8, dtype=np.int64)
 
 
-def time_unit(times_ns: np.ndarray) -> int:
-    """Largest unit (ns) dividing every time: one day for daily stamps at midnight, etc."""
+def time_axis(times_ns: np.ndarray) -> tuple[np.ndarray, int]:
+    """Times as int64 multiples of the largest unit dividing their differences (one day for daily
+    stamps at midnight, …), counted from the earliest; and that unit in ns."""
     if times_ns.size == 0:
-        return 1
-    unit = int(np.gcd.reduce(np.abs(times_ns - times_ns.min()))) if times_ns.size > 1 else 0
-    return unit if unit > 0 else 1
+        return times_ns, 1
+    offsets = times_ns - times_ns.min()
+    unit = int(np.gcd.reduce(offsets)) if times_ns.size > 1 else 0
+    unit = unit if unit > 0 else 1
+    return offsets // unit, unit
 
 
 def span_units(span: pd.Timedelta, unit: int) -> int:

@@ -21,8 +21,8 @@ from quantreg._kernels.factor_rolling import factor_ols_kernel
 from quantreg._kernels.shared_factors import empty_tables, shared_tables_kernel
 from quantreg._kernels.sandwich import NONROBUST
 from quantreg._parallel import run_segments
-from quantreg.calendar import datetime_ns, time_unit
-from quantreg.exceptions import MissingValueError, NonNumericError, PanelError
+from quantreg.calendar import datetime_ns, time_axis
+from quantreg.exceptions import MissingColumnError, MissingValueError, NonNumericError, PanelError
 from quantreg.inference import CovSpec, covariance_spec
 from quantreg.panel import Panel, column_as_float, resolve_levels, sort_order
 from quantreg.results import KernelOutput, RollingOLSResult, WideLayout
@@ -132,6 +132,21 @@ class FactorPanel:
         )
 
 
+def _check_labels(frame: pd.DataFrame, what: str, columns: str) -> None:
+    """Errors for missing or duplicated dates and duplicated columns of a date-indexed frame."""
+    if frame.index.hasnans:
+        raise PanelError(f"{what}'s index holds missing dates (NaT); drop those rows.")
+    if frame.index.has_duplicates:
+        dup = frame.index[frame.index.duplicated()].unique()[:5].tolist()
+        raise PanelError(
+            f"{what} has duplicated dates, first {dup}: one row per date is needed; drop or "
+            "aggregate them, e.g. frame[~frame.index.duplicated(keep='last')]."
+        )
+    if frame.columns.has_duplicates:
+        dup = frame.columns[frame.columns.duplicated()].unique().tolist()
+        raise PanelError(f"{what} has duplicated {columns} {dup}; rename or drop them.")
+
+
 def check_factor_table(factors: object) -> pd.DataFrame:
     """Validate ``factors=`` and return it sorted by time."""
     if not isinstance(factors, pd.DataFrame):
@@ -148,16 +163,7 @@ def check_factor_table(factors: object) -> pd.DataFrame:
         )
     if factors.shape[1] == 0:
         raise PanelError("the factor table has no columns: give one column per factor.")
-    if factors.index.hasnans:
-        raise PanelError("the factor table's index holds missing dates (NaT); drop those rows.")
-    if factors.index.has_duplicates:
-        dup = factors.index[factors.index.duplicated()].unique()[:5].tolist()
-        raise PanelError(
-            f"the factor table has duplicated dates, first {dup}: one row per date is needed; "
-            "drop or aggregate them, e.g. F[~F.index.duplicated(keep='last')]."
-        )
-    if factors.columns.has_duplicates:
-        raise PanelError(f"the factor table has duplicated column labels {factors.columns[factors.columns.duplicated()].tolist()}.")
+    _check_labels(factors, "the factor table", "column labels")
     for name in factors.columns:
         column_as_float(factors, name)  # errors for non-numeric and infinite values
     return factors if factors.index.is_monotonic_increasing else factors.sort_index()
@@ -187,12 +193,6 @@ def _align(factors: pd.DataFrame, dates: pd.Index, missing: str | None) -> np.nd
     return np.ascontiguousarray(out)
 
 
-def _time_axis(dates: pd.Index) -> tuple[np.ndarray, int]:
-    ns = datetime_ns(dates)
-    unit = time_unit(ns)
-    return ((ns - ns[0]) // unit if ns.size else ns), unit
-
-
 def prepare_long(
     returns: pd.Series | pd.DataFrame, y: Hashable | None, factors: pd.DataFrame, missing: str,
     time_level: Hashable | None, instrument_level: Hashable | None,
@@ -210,8 +210,6 @@ def prepare_long(
         y_name = returns.columns[0] if y is None else y
         frame = returns
         if y_name not in frame.columns:
-            from quantreg.exceptions import MissingColumnError
-
             raise MissingColumnError(f"column {y_name!r} not found; available columns: {list(frame.columns)}.")
     if frame.shape[0] == 0:
         raise PanelError("the returns are empty: there are no rows to regress.")
@@ -236,7 +234,7 @@ def prepare_long(
     dates = level[used[order]]
     fmap = np.full(len(level), -1, dtype=np.int64)
     fmap[used[order]] = np.arange(len(dates))
-    times, unit = _time_axis(dates)
+    times, unit = time_axis(datetime_ns(dates))
     return FactorPanel(
         factors=_align(factors, dates, missing), times=times, unit=unit, y=yv, offsets=offsets,
         perm=perm, date_code=date_code, fmap=fmap, row_stride=0, col_stride=0, date_order=_NO_ROWS,
@@ -254,14 +252,7 @@ def prepare_wide(returns: pd.DataFrame, factors: pd.DataFrame, missing: str) -> 
         )
     if returns.shape[0] == 0 or returns.shape[1] == 0:
         raise PanelError("the returns are empty: there are no rows to regress.")
-    if returns.index.hasnans:
-        raise PanelError("the returns' index holds missing dates (NaT); drop those rows.")
-    if returns.index.has_duplicates:
-        dup = returns.index[returns.index.duplicated()].unique()[:5].tolist()
-        raise PanelError(f"the wide frame has duplicated dates, first {dup}; aggregate or drop them.")
-    if returns.columns.has_duplicates:
-        dup = returns.columns[returns.columns.duplicated()].unique().tolist()
-        raise PanelError(f"the wide frame has duplicated instruments (columns) {dup}; rename or drop them.")
+    _check_labels(returns, "the wide frame", "instruments (columns)")
     bad = [c for c, t in returns.dtypes.items() if not (pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t))
            or pd.api.types.is_complex_dtype(t)]
     if bad:
@@ -285,7 +276,7 @@ def prepare_wide(returns: pd.DataFrame, factors: pd.DataFrame, missing: str) -> 
     fmap = np.empty(n_dates, dtype=np.int64)
     fmap[date_order] = np.arange(n_dates)
     offsets = np.concatenate([[0], np.cumsum(n_dates - np.isnan(values).sum(axis=0))]).astype(np.int64)
-    times, unit = _time_axis(dates)
+    times, unit = time_axis(datetime_ns(dates))
     return FactorPanel(
         factors=_align(factors, dates, missing), times=times, unit=unit, y=flat, offsets=offsets,
         perm=_NO_ROWS, date_code=_NO_ROWS, fmap=fmap, row_stride=row_stride, col_stride=col_stride,

@@ -52,12 +52,9 @@ class Panel:
     def sorted_times(self) -> tuple[np.ndarray, int]:
         """Times of the sorted rows as int64 multiples of a unit, and the unit in ns (see
         :mod:`quantreg.calendar`); the time level must be datetime."""
-        from quantreg.calendar import time_unit, time_values
+        from quantreg.calendar import time_axis, time_values
 
-        level = self.index.levels[self.time_pos]
-        ns = time_values(level, "a calendar window")
-        unit = time_unit(ns)
-        units = (ns - ns.min()) // unit if ns.size else ns
+        units, unit = time_axis(time_values(self.index.levels[self.time_pos], "a calendar window"))
         codes = self.index.codes[self.time_pos]
         times = units[codes] if self.perm is None else units[codes[self.perm]]
         return np.ascontiguousarray(times, dtype=np.int64), unit
