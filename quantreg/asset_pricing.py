@@ -29,9 +29,16 @@ from quantreg.exceptions import (
     ParameterError,
     SkippedPeriodWarning,
 )
-from quantreg.panel import check_frame, column_as_float, resolve_levels, select_columns, sort_order
+from quantreg.panel import (
+    check_frame,
+    check_time_level,
+    column_as_float,
+    resolve_levels,
+    select_columns,
+    sort_order,
+)
 from quantreg.results import RollingOLSResult
-from quantreg.rolling import rolling_ols
+from quantreg.rolling import check_bool, rolling_ols
 
 __all__ = ["FamaMacBethResult", "TwoPassResult", "fama_macbeth", "two_pass"]
 
@@ -486,8 +493,10 @@ def fama_macbeth(
     cov_type = _check_cov_type(cov_type, func)
     kernel = _check_kernel(kernel, func)
     bandwidth = _check_bandwidth(bandwidth, cov_type, func)
+    add_constant = check_bool("add_constant", add_constant)
     check_frame(data)
     time_pos, inst_pos = resolve_levels(data.index, time_level, instrument_level)
+    check_time_level(data.index, time_pos)
     y_name, x_names = select_columns(data, y, x)
     n_coef = len(x_names) + int(bool(add_constant))
     if n_coef == 0:

@@ -22,6 +22,9 @@ from quantreg.exceptions import PanelError
 
 __all__ = ["WindowSpec", "parse_window"]
 
+#: The largest number of rows a window can have (the kernels count rows in int64).
+MAX_ROWS = int(np.iinfo(np.int64).max)
+
 
 @dataclass(frozen=True)
 class WindowSpec:
@@ -57,11 +60,14 @@ def parse_window(window: object) -> WindowSpec:
     """
     if window is None:
         return WindowSpec(None, None, None)
-    if isinstance(window, bool):
+    if isinstance(window, (bool, np.bool_)):
         raise ValueError(f"The 'window' parameter must be an int or a time offset such as '90D'. Got {window!r} instead.")
+    if isinstance(window, (pd.Timedelta, dt.timedelta, np.timedelta64)):  # np.timedelta64 is an Integral
+        return WindowSpec(None, _fixed_span(window, "window"), window)
     if isinstance(window, numbers.Integral):
-        if window < 1:
-            raise ValueError(f"The 'window' parameter must be an int in the range [1, inf). Got {window!r} instead.")
+        if not 1 <= window <= MAX_ROWS:
+            limit = "" if window < 1 else f" (at most {MAX_ROWS} rows)"
+            raise ValueError(f"The 'window' parameter must be an int in the range [1, inf){limit}. Got {window!r} instead.")
         return WindowSpec(int(window), None, window)
     if isinstance(window, numbers.Real):
         raise ValueError(

@@ -190,6 +190,15 @@ def _align(factors: pd.DataFrame, dates: pd.Index, missing: str | None) -> np.nd
     values = np.column_stack([column_as_float(factors, name) for name in factors.columns])
     out = values[np.where(absent, 0, where)]
     out[absent] = np.nan
+    if missing == "raise":
+        nan_rows = np.isnan(out).any(axis=1)
+        if nan_rows.any():
+            column = factors.columns[int(np.argmax(np.isnan(out[nan_rows][0])))]
+            raise MissingValueError(
+                f"the factor table holds missing values on {int(nan_rows.sum())} date(s) of the "
+                f"returns, first {dates[int(np.argmax(nan_rows))]} (column {column!r}), and "
+                "missing='raise'; fill or drop them, or use missing='drop' or 'skip'."
+            )
     return np.ascontiguousarray(out)
 
 
@@ -366,7 +375,7 @@ def factor_rolling_ols(
     residual = check_choice("residual", residual, RESIDUAL_OPTIONS)
     fp = _prepare(returns, y, factors, given, time_level, instrument_level)
     windowing = _windowing(fp, window, min_nobs, add_constant, expanding, halflife)
-    cov = covariance_spec(cov_type, cov_kwds, windowing.spec.rows, use_t)
+    cov = covariance_spec(cov_type, cov_kwds, windowing.spec.rows, use_t, windowing.rows)
     if cov.code != NONROBUST:
         # robust sandwiches read every row of every window: run on the broadcast layout
         panel_rows = fp.asset_rows()

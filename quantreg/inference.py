@@ -39,15 +39,22 @@ class CovSpec(NamedTuple):
     kwds: dict
 
 
-def _kernel_weights(kernel: str, maxlags: int) -> np.ndarray:
-    lags = np.arange(maxlags + 1, dtype=np.float64)
-    return 1.0 - lags / (maxlags + 1.0) if kernel == "bartlett" else np.ones(maxlags + 1)
+def _kernel_weights(kernel: str, maxlags: int, max_rows: int | None) -> np.ndarray:
+    """Weights of lags ``0 … maxlags``, truncated at the longest window (longer lags never occur)."""
+    n_lags = maxlags if max_rows is None else min(maxlags, max(max_rows - 1, 0))
+    lags = np.arange(n_lags + 1, dtype=np.float64)
+    return 1.0 - lags / (maxlags + 1.0) if kernel == "bartlett" else np.ones(n_lags + 1)
 
 
 def covariance_spec(
-    cov_type: str, cov_kwds: Mapping[str, object] | None, window: int | None, use_t: bool | None
+    cov_type: str,
+    cov_kwds: Mapping[str, object] | None,
+    window: int | None,
+    use_t: bool | None,
+    max_rows: int | None = None,
 ) -> CovSpec:
-    """Validate ``cov_type``/``cov_kwds`` (statsmodels' vocabulary) against the window."""
+    """Validate ``cov_type``/``cov_kwds`` (statsmodels' vocabulary) against the window
+    (``max_rows``: the most rows any window holds, which bounds the lags that can occur)."""
     names = {name.lower(): name for name in COV_TYPES}
     if not isinstance(cov_type, str) or cov_type.lower() not in names:
         raise ValueError(
@@ -83,6 +90,6 @@ def covariance_spec(
     use_correction = kwds.get("use_correction", False)
     if not isinstance(use_correction, bool):
         raise ValueError(f"cov_kwds['use_correction'] must be a bool. Got {use_correction!r} instead.")
-    weights = _kernel_weights(kernel, int(maxlags))
+    weights = _kernel_weights(kernel, int(maxlags), max_rows)
     clean = {"maxlags": int(maxlags), "kernel": kernel, "use_correction": use_correction}
     return CovSpec(name, HAC, weights, use_correction, use_t, clean)

@@ -115,11 +115,49 @@ def resolve_levels(
     )
 
 
+def check_time_level(index: pd.MultiIndex, time_pos: int) -> None:
+    """Refuse a time level whose order is not the order of time.
+
+    Datetimes, Periods and numbers are ordered as times; anything else — strings such as
+    ``"1/10/2020"`` (what ``read_csv`` gives without ``parse_dates``, ordered as text), objects,
+    booleans, categoricals (ordered by category, not by time) — would put the wrong rows in the
+    windows, so it is an error with the fix.
+    """
+    level = index.levels[time_pos]
+    dtype = level.dtype
+    name = index.names[time_pos]
+    if isinstance(dtype, pd.CategoricalDtype):
+        raise PanelError(
+            f"the time level {name!r} is categorical: its order is the categories' order, not the "
+            "order of time. Convert it to datetimes, e.g. df.index = df.index.set_levels("
+            f"pd.to_datetime(df.index.levels[{time_pos}].astype(str)), level={time_pos}), or "
+            "rebuild the index from pd.to_datetime(...) values."
+        )
+    if (
+        pd.api.types.is_datetime64_any_dtype(dtype)
+        or isinstance(dtype, pd.PeriodDtype)
+        or (pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+            and not pd.api.types.is_complex_dtype(dtype))
+    ):
+        return
+    sample = level[0] if len(level) else None
+    raise PanelError(
+        f"the time level {name!r} has dtype {dtype} (e.g. {sample!r}), which is not ordered as "
+        "time: strings sort as text ('1/10/2020' before '1/2/2020'). Convert it to datetimes "
+        "with pd.to_datetime (give format=, e.g. format='%m/%d/%Y', for non-ISO dates), or use "
+        "Periods or numbers."
+    )
+
+
 def select_columns(
     data: pd.DataFrame, y: Hashable | None, x: Sequence[Hashable] | Hashable | None
 ) -> tuple[Hashable, list[Hashable]]:
     """Resolve the regressand and regressor labels (defaults: y = last column, x = the others)."""
     columns = list(data.columns)
+    if not columns:
+        raise PanelError(
+            "the frame has no columns: it needs a regressand (y) and regressors (x) as columns."
+        )
     if len(set(columns)) != len(columns):
         dup = data.columns[data.columns.duplicated()].unique().tolist()
         raise PanelError(f"the frame has duplicated column labels {dup}; rename them first.")
@@ -243,6 +281,7 @@ def prepare_panel(
     """
     check_frame(data)
     time_pos, inst_pos = resolve_levels(data.index, time_level, instrument_level)
+    check_time_level(data.index, time_pos)
     y_name, x_names = select_columns(data, y, x)
     y_values = column_as_float(data, y_name)
     x_columns = [column_as_float(data, name) for name in x_names]

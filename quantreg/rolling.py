@@ -18,7 +18,7 @@ from quantreg._kernels.rolling import (
     rolling_ols_kernel,
 )
 from quantreg._kernels.shared_factors import empty_tables
-from quantreg.calendar import WindowSpec, halflife_decay, parse_window, span_units
+from quantreg.calendar import MAX_ROWS, WindowSpec, halflife_decay, parse_window, span_units
 from quantreg.exceptions import PanelError, RankDeficientWindowWarning
 from quantreg._parallel import run_segments
 from quantreg.inference import CovSpec, covariance_spec
@@ -38,9 +38,21 @@ def check_choice(name: str, value: object, options: Sequence[str]) -> str:
 
 
 def _check_int(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"The {name!r} parameter must be an int in the range [{minimum}, inf). Got {value!r} instead.")
+    if (
+        isinstance(value, (bool, np.bool_, np.timedelta64))
+        or not isinstance(value, numbers.Integral)
+        or not minimum <= value <= MAX_ROWS
+    ):
+        limit = f" (at most {MAX_ROWS})" if isinstance(value, numbers.Integral) and value > MAX_ROWS else ""
+        raise ValueError(f"The {name!r} parameter must be an int in the range [{minimum}, inf){limit}. Got {value!r} instead.")
     return int(value)
+
+
+def check_bool(name: str, value: object) -> bool:
+    """``value`` as a bool; an error naming the parameter for anything else (``"no"``, 1, None)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"The {name!r} parameter must be a bool (True or False). Got {value!r} instead.")
+    return bool(value)
 
 
 @dataclass(frozen=True)
@@ -86,6 +98,8 @@ def check_options(
     ``times`` (sorted times in units, unit) is read from the panel for calendar windows unless
     given.
     """
+    add_constant = check_bool("add_constant", add_constant)
+    expanding = check_bool("expanding", expanding)
     spec = parse_window(window)
     k_params = len(panel.x_names) + int(add_constant)
     if k_params == 0:
@@ -104,10 +118,11 @@ def check_options(
             raise ValueError("window is required unless expanding=True (an expanding window from each instrument's first row).")
         sorted_times, unit, rows, span = np.empty(0, dtype=np.int64), 1, longest, 0
     else:
-        sorted_times, unit, rows, span = np.empty(0, dtype=np.int64), 1, spec.rows, 0
-        if rows < k_params:
+        # a window longer than every instrument behaves as one row longer than the longest
+        sorted_times, unit, rows, span = np.empty(0, dtype=np.int64), 1, min(spec.rows, longest + 1), 0
+        if spec.rows < k_params:
             raise ValueError(
-                f"window ({rows}) is smaller than the number of regressors ({k_params}"
+                f"window ({spec.rows}) is smaller than the number of regressors ({k_params}"
                 f"{', including the constant' if add_constant else ''}); use window >= {k_params} "
                 "or fewer regressors."
             )
@@ -319,7 +334,7 @@ def _fit(
         data, y, x, missing=missing, time_level=time_level, instrument_level=instrument_level
     )
     windowing = check_options(panel, window, min_nobs, add_constant, expanding, halflife)
-    cov = covariance_spec(cov_type, cov_kwds, windowing.spec.rows, use_t)
+    cov = covariance_spec(cov_type, cov_kwds, windowing.spec.rows, use_t, windowing.rows)
     output = _run_kernel(panel, windowing, add_constant, missing, residual, full, cov)
     warn_degenerate_windows(output.status, panel, add_constant, stacklevel=4)
     return panel, output, windowing, missing, residual, cov

@@ -237,3 +237,17 @@ def test_property_factors_equal_broadcast(seed, window, n_dates, halflife, expan
     ref = quantreg.rolling_ols(broadcast(long, F), y="ret", window=window, halflife=halflife, expanding=expanding)
     np.testing.assert_allclose(got.resid, ref.resid, rtol=0, atol=TOL)
     np.testing.assert_array_equal(got.status.to_numpy(), ref.status.to_numpy())
+
+
+def test_missing_raise_covers_the_factor_table():
+    from quantreg.exceptions import MissingValueError
+
+    factors, wide, _ = make_factor_data(n_dates=60, n_assets=3, k=2, seed=41)
+    factors.iloc[7, 1] = np.nan
+    wide = wide.fillna(0.0)
+    returns = wide.stack().rename("ret").rename_axis(["datetime", "instrument"])
+    with pytest.raises(MissingValueError, match=r"the factor table holds missing values on 1 date\(s\).*column 'f1'.*missing='raise'"):
+        quantreg.rolling_resid(returns, factors=factors, window=10, missing="raise")
+    with pytest.raises(MissingValueError, match=r"factor table holds missing values"):
+        quantreg.rolling_ols(wide, factors=factors, window=10, missing="raise")
+    quantreg.rolling_resid(returns, factors=factors, window=10)  # drop (the default): fine

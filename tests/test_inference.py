@@ -152,3 +152,25 @@ def test_bad_covariance_options(kwargs, message):
     df = make_test_panel(1, 20, 1, seed=36)
     with pytest.raises(ValueError, match=message):
         quantreg.rolling_ols(df, window=10, **kwargs)
+
+
+EXACT_FIT_COVS = [
+    ("nonrobust", None), ("HC0", None), ("HC1", None), ("HAC", {"maxlags": 0}), ("HAC", {"maxlags": 2}),
+    ("HAC", {"maxlags": 2, "kernel": "uniform"}), ("HAC", {"maxlags": 1, "use_correction": True}),
+]
+
+
+@pytest.mark.parametrize("cov_type,cov_kwds", EXACT_FIT_COVS)
+def test_exact_fit_windows_have_nan_standard_errors_for_every_cov_type(cov_type, cov_kwds):
+    """A window with nobs == k has no residual variance: NaN bse, t and p (never 1e-15 and p = 0)."""
+    df = make_test_panel(2, 30, 2, seed=33)
+    res = quantreg.rolling_ols(df, window=3, cov_type=cov_type, cov_kwds=cov_kwds)
+    ok = res.status == "ok"
+    assert ok.sum() > 20 and res.params[ok].notna().all().all()
+    assert res.bse.isna().all().all() and res.tvalues.isna().all().all() and res.pvalues.isna().all().all()
+    wider = quantreg.rolling_ols(df, window=5, min_nobs=3, missing="drop", expanding=True,
+                                 cov_type=cov_type, cov_kwds=cov_kwds)
+    exact = (wider.nobs == 3) & (wider.status == "ok")
+    assert exact.sum() >= 2 and wider.bse[exact].isna().all().all()
+    if (cov_kwds or {}).get("kernel") != "uniform":  # uniform weights can give a negative variance
+        assert wider.bse[(wider.nobs > 3) & (wider.status == "ok")].notna().all().all()

@@ -156,3 +156,61 @@ def test_nullable_and_integer_dtypes_are_accepted(df):
     for frame in (nullable, ints):
         res = quantreg.rolling_ols(frame, window=6)
         assert res.params.notna().any().all()
+
+
+# --- data integrity at the edges: never reinterpret, every parameter checked ----------------
+def test_time_level_that_is_not_ordered_as_time_is_refused(df):
+    as_text = df.copy()
+    as_text.index = as_text.index.set_levels(
+        as_text.index.levels[0].strftime("%m/%d/%Y"), level="datetime"
+    )  # what read_csv gives without parse_dates: '01/10/2020' sorts before '01/02/2020'
+    with pytest.raises(PanelError, match=r"time level 'datetime' has dtype (object|str) .*not ordered as time.*pd.to_datetime"):
+        quantreg.rolling_ols(as_text, window=5)
+    with pytest.raises(PanelError, match=r"not ordered as time"):
+        quantreg.fama_macbeth(as_text)
+    categorical = df.copy()
+    dates = categorical.index.levels[0]
+    categorical.index = categorical.index.set_levels(
+        pd.CategoricalIndex(dates, categories=dates[::-1]), level="datetime"
+    )
+    with pytest.raises(PanelError, match=r"time level 'datetime' is categorical: its order is the categories' order"):
+        quantreg.rolling_resid(categorical, window=5)
+
+
+def test_period_and_numeric_time_levels_are_ordered_as_time(df):
+    expected = quantreg.rolling_resid(df, window=5)
+    periods = df.copy()
+    periods.index = periods.index.set_levels(periods.index.levels[0].to_period("D"), level="datetime")
+    pd.testing.assert_series_equal(quantreg.rolling_resid(periods, window=5).reset_index(drop=True),
+                                   expected.reset_index(drop=True), check_exact=True)
+
+
+def test_frame_without_columns(df):
+    with pytest.raises(PanelError, match=r"the frame has no columns"):
+        quantreg.rolling_ols(df[[]], window=5)
+
+
+@pytest.mark.parametrize("name", ["add_constant", "expanding"])
+@pytest.mark.parametrize("value", ["no", 1, None])
+def test_boolean_options_must_be_bools(df, name, value):
+    with pytest.raises(ValueError, match=rf"The '{name}' parameter must be a bool \(True or False\). Got {value!r}"):
+        quantreg.rolling_ols(df, window=5, **{name: value})
+    with pytest.raises(ValueError, match=rf"The '{name}' parameter must be a bool"):
+        quantreg.rolling_resid(df, window=5, **{name: value})
+
+
+def test_window_beyond_int64_and_windows_longer_than_every_instrument(df):
+    with pytest.raises(ValueError, match=r"The 'window' parameter must be an int in the range \[1, inf\) \(at most 9223372036854775807 rows\). Got 100000000000000000000"):
+        quantreg.rolling_ols(df, window=10**20)
+    with pytest.raises(ValueError, match=r"The 'min_nobs' parameter must be an int in the range \[1, inf\)"):
+        quantreg.rolling_ols(df, window="5D", min_nobs=10**20)
+    longest = quantreg.rolling_ols(df, window=2**62)  # no full window anywhere: all warm-up
+    assert (longest.status == "warmup").all() and longest.params.isna().all().all()
+    grown = quantreg.rolling_ols(df, window=2**62, expanding=True)
+    expanding = quantreg.rolling_ols(df, expanding=True)
+    pd.testing.assert_frame_equal(grown.params, expanding.params)
+
+
+def test_numpy_timedelta_window_is_a_calendar_window(df):
+    got = quantreg.rolling_resid(df, window=np.timedelta64(5, "D"))
+    pd.testing.assert_series_equal(got, quantreg.rolling_resid(df, window="5D"))

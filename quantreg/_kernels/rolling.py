@@ -171,6 +171,9 @@ def roll_segment(x, xrow, y, start, length, times, dest, prow, shared, opts, ker
                     variances[0] = s2 * inv_diag_src[at + k]
                 for c in range(k):
                     variances[kp - k + c] = s2 * inv_diag_src[at + c]
+            if estimated and count <= kp:  # an exact fit: no residual variance to estimate
+                for c in range(kp):
+                    variances[c] = np.nan
             age_sum = count * pos[t] - (pos_before[t + 1] - pos_before[s])
             _store_full(
                 _at(prow, start, t), estimated, records, ri, count, k, add_const, beta, variances, sol,
