@@ -21,29 +21,26 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from quantreg._kernels import cross_section as _cs
-from quantreg._parallel import run_segments
+from quantreg import engine
 from quantreg.exceptions import (
     MissingColumnError,
     PanelError,
     ParameterError,
     SkippedPeriodWarning,
 )
-from quantreg.panel import (
-    check_frame,
-    check_time_level,
-    column_as_float,
-    resolve_levels,
-    select_columns,
-    sort_order,
-)
+from quantreg.panel import cross_section_layout, resolve_levels, select_columns, sort_order
 from quantreg.results import RollingOLSResult
-from quantreg.rolling import check_bool, rolling_ols
+from quantreg.options import check_bool
+from quantreg.rolling import rolling_ols
 
 __all__ = ["FamaMacBethResult", "TwoPassResult", "fama_macbeth", "two_pass"]
 
-#: Per-period status categories, in kernel code order.
+#: Per-period status categories.
 PERIOD_STATUS = ("ok", "empty", "too_few", "rank_deficient")
+#: Period status code of each engine status code (ok, warmup: too few rows, missing: no complete
+#: row, rank deficient; ill-conditioned cross-sections are solved, as linearmodels solves them).
+_PERIOD_CODE = np.array([0, 2, 1, 3, 0], dtype=np.int8)
+_EMPTY = 1
 
 _COV_TYPES = ("unadjusted", "kernel")
 #: Accepted kernel names (case-insensitive, as in linearmodels) -> canonical name.
@@ -222,7 +219,8 @@ class FamaMacBethResult:
         Number of complete (asset) rows of each period.
     status_by_period : Series (Categorical)
         ``ok``, ``too_few`` (fewer complete rows than coefficients) or ``rank_deficient``
-        (a regressor constant across the period's assets, or collinear regressors).
+        (a regressor constant across the period's assets, or collinear regressors: a pivot
+        ``1 − R²_j`` below 1e-12, the rolling fits' tolerance).
     rsquared_by_period : Series
         ``1 − SSR/TSS`` of each cross-section (centred TSS with an intercept).
     cov_type, kernel, bandwidth
@@ -494,39 +492,20 @@ def fama_macbeth(
     kernel = _check_kernel(kernel, func)
     bandwidth = _check_bandwidth(bandwidth, cov_type, func)
     add_constant = check_bool("add_constant", add_constant)
-    check_frame(data)
-    time_pos, inst_pos = resolve_levels(data.index, time_level, instrument_level)
-    check_time_level(data.index, time_pos)
-    y_name, x_names = select_columns(data, y, x)
-    n_coef = len(x_names) + int(bool(add_constant))
+    layout, dates = cross_section_layout(data, y, x, time_level=time_level, instrument_level=instrument_level)
+    x_names = layout.x_names
+    n_coef = layout.k + int(add_constant)
     if n_coef == 0:
         raise PanelError("there are no regressors: pass x= columns or keep add_constant=True.")
-    n, k = data.shape[0], len(x_names)
-    z = np.empty((k + 1, n), dtype=np.float64)  # [x_1 … x_k, y], the caller's row order
-    for j, name in enumerate([*x_names, y_name]):
-        z[j] = column_as_float(data, name)
-    # group rows by date (the roles of the levels swapped: instruments ordered within a date)
-    perm, offsets, _ = sort_order(data.index, inst_pos, time_pos)
-    n_groups = len(offsets) - 1
-    coef = np.empty((n_groups, n_coef))
-    stats = np.empty((n_groups, 2))
-    nobs = np.empty(n_groups, dtype=np.int64)
-    status = np.empty(n_groups, dtype=np.int8)
-    solve = _cs.cross_section_kernel(k)
-
-    def run(first: int, last: int) -> None:
-        solve(z, perm, offsets, first, last, bool(add_constant), coef, stats, nobs, status)
-
-    run_segments(run, offsets)
-
+    coef, stats, nobs, codes = engine.cross_sections(layout, add_constant)
+    status = _PERIOD_CODE[codes]
     # dates in time order, without those that have no complete row
-    dates = data.index.levels[time_pos]
-    order = np.arange(n_groups) if dates.is_monotonic_increasing else np.argsort(dates, kind="stable")
-    order = order[status[order] != _cs.EMPTY]
+    order = np.arange(len(dates)) if dates.is_monotonic_increasing else np.argsort(dates, kind="stable")
+    order = order[status[order] != _EMPTY]
     dates = dates[order]
     coef, stats, nobs, status = coef[order], stats[order], nobs[order], status[order]
     names = (["const"] if add_constant else []) + list(x_names)
-    ok = status == _cs.OK
+    ok = status == 0
     n_ok = int(ok.sum())
     if n_ok == 0:
         raise PanelError(
@@ -536,8 +515,8 @@ def fama_macbeth(
             "is collinear with the constant; use regressors that vary across assets, or more "
             "assets per date."
         )
-    n_few = int(np.count_nonzero(status == _cs.TOO_FEW))
-    n_rank = int(np.count_nonzero(status == _cs.RANK_DEFICIENT))
+    n_few = int(np.count_nonzero(status == PERIOD_STATUS.index("too_few")))
+    n_rank = int(np.count_nonzero(status == PERIOD_STATUS.index("rank_deficient")))
     if n_few or n_rank:
         warnings.warn(
             f"{n_few + n_rank} of {len(dates)} periods were skipped: {n_few} with fewer "
@@ -548,7 +527,7 @@ def fama_macbeth(
             stacklevel=2,
         )
     params, cov, bandwidth = _covariance(coef[ok], cov_type, kernel, bandwidth)
-    date_index = pd.Index(dates, name=data.index.names[time_pos])
+    date_index = pd.Index(dates, name=dates.name)
     with np.errstate(divide="ignore", invalid="ignore"):
         rsq = 1.0 - stats[:, 0] / stats[:, 1]
     return FamaMacBethResult(
@@ -565,7 +544,7 @@ def fama_macbeth(
         cov_type=cov_type,
         kernel=kernel if cov_type == "kernel" else None,
         bandwidth=bandwidth if cov_type == "kernel" else None,
-        y_name=y_name,
+        y_name=layout.y_name,
     )
 
 
@@ -578,7 +557,7 @@ def lag_within_instrument(
     order; the caller's row order does not matter.
     """
     time_pos, inst_pos = resolve_levels(frame.index, time_level, instrument_level)
-    perm, offsets, _ = sort_order(frame.index, time_pos, inst_pos)
+    perm, offsets = sort_order(frame.index, time_pos, inst_pos)
     values = frame.to_numpy(dtype=np.float64, na_value=np.nan)
     ordered = values[perm]
     shifted = np.empty_like(ordered)

@@ -136,9 +136,9 @@ def rolling_ols(
 def load_kernels(client: Any, k: Sequence[int] | int) -> dict[str, dict[int, dict[str, int]]]:
     """Load (or compile) the rolling kernels for ``k`` regressors on every worker, once.
 
-    Kernels are numba functions cached on disk (``cache=True``): a worker process loads the
-    machine code from the cache on first use and keeps it for the rest of its life (the kernel
-    factory is memoised per process). Calling this before a computation moves that one-off
+    Kernels are numba functions compiled once (for any number of regressors) and cached on disk
+    (``cache=True``): a worker process loads the machine code from the cache on first use and
+    keeps it for the rest of its life. Calling this before a computation moves that one-off
     cost out of the first tasks, and reports what happened on each worker.
 
     Returns
@@ -152,17 +152,13 @@ def load_kernels(client: Any, k: Sequence[int] | int) -> dict[str, dict[int, dic
 
 
 def _load_kernels_here(ks: list[int]) -> dict[int, dict[str, int]]:
+    from quantreg.engine import cache_stats
     from quantreg.rolling import rolling_resid as _resid
 
     out = {}
     for k in ks:
-        panel = _tiny_panel(k)
-        _resid(panel, window=k + 2)  # compiles or loads the specialisations used by the engine
-        from quantreg._kernels.rolling import rolling_ols_kernel
-
-        stats = rolling_ols_kernel(k).stats
-        out[k] = {"cache_hits": sum(stats.cache_hits.values()),
-                  "cache_misses": sum(stats.cache_misses.values()), "pid": os.getpid()}
+        _resid(_tiny_panel(k), window=k + 2)  # compiles the engine's kernel, or loads it from the cache
+        out[k] = {**cache_stats(), "pid": os.getpid()}
     return out
 
 

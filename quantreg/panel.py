@@ -1,15 +1,26 @@
-"""The one place that understands pandas panels.
+"""The one place that understands pandas panels: every input becomes one :class:`Layout`.
 
-:func:`prepare_panel` validates a (datetime, instrument) MultiIndex frame once, at the boundary,
-and turns it into what the kernels need: float64 arrays sorted by (instrument, time), the
-offsets of each instrument's contiguous segment, and the permutation that puts results back in
-the caller's order. The caller's frame is never modified.
+A layout is what the engine (:mod:`quantreg.engine`) runs on, whatever the caller gave:
+
+- a long panel (a frame on a (datetime, instrument) MultiIndex, any row order):
+  :func:`panel_layout`;
+- returns and a factor table shared by all assets, long or wide: :mod:`quantreg.factors`;
+- cross-sections by date (one regression per date across instruments):
+  :func:`cross_section_layout`.
+
+It holds the rows grouped into contiguous *segments* (an instrument's rows in time order, or a
+date's rows), float64 values and int64 indices normalised once, a row → regressor-row map (so
+that a factor table shared by every asset is never broadcast) and the output position of every
+row (so that results land on the caller's rows, in the caller's order). The caller's frame is
+never modified. Validation happens here, once, with errors that say what is wrong and how to
+fix it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -20,52 +31,131 @@ from quantreg.exceptions import MissingColumnError, MissingValueError, NonNumeri
 TIME_LEVEL = "datetime"
 INSTRUMENT_LEVEL = "instrument"
 
+_NO_ROWS = np.empty(0, dtype=np.int64)
+
 
 @dataclass(frozen=True)
-class Panel:
-    """A validated panel in kernel layout.
+class WideLayout:
+    """Where the rows of a long result sit in a wide (dates × instruments) frame.
+
+    ``cells``: flat (C-order) position in the ``shape`` matrix of each long row, in the long
+    result's order (row-major: ``Y.stack()`` order).
+    """
+
+    index: pd.Index
+    columns: pd.Index
+    cells: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.index), len(self.columns)
+
+    def pivot(self, values: np.ndarray) -> pd.DataFrame:
+        """Long per-row values as a frame shaped like the returns (NaN elsewhere)."""
+        kind = values.dtype if values.dtype.kind == "f" else np.float64
+        wide = np.full(self.shape[0] * self.shape[1], np.nan, dtype=kind)
+        wide[self.cells] = values
+        return pd.DataFrame(wide.reshape(self.shape), index=self.index, columns=self.columns)
+
+    def pivot_categories(self, codes: np.ndarray, categories: Sequence[str]) -> pd.DataFrame:
+        """Long category codes as a frame of Categoricals (NaN where there is no row)."""
+        wide = np.full(self.shape[0] * self.shape[1], -1, dtype=np.int8)
+        wide[self.cells] = codes
+        wide = wide.reshape(self.shape)
+        columns = {
+            j: pd.Categorical.from_codes(wide[:, j], categories=list(categories)) for j in range(self.shape[1])
+        }
+        frame = pd.DataFrame(columns, index=self.index)
+        frame.columns = self.columns
+        return frame
+
+    def long_index(self, names: Sequence[Hashable]) -> pd.MultiIndex:
+        """The (datetime, instrument) index of the long rows."""
+        rows, cols = np.divmod(self.cells, self.shape[1])
+        return pd.MultiIndex(levels=[self.index, self.columns], codes=[rows, cols], names=list(names),
+                             verify_integrity=False)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Rows grouped into segments, in the form every kernel takes.
 
     Attributes
     ----------
-    x : (n, k) float64, C-contiguous, rows sorted by (instrument, time).
-    y : (n,) float64, same order.
-    offsets : (n_instruments + 1,) int64; instrument ``g`` occupies rows ``offsets[g]:offsets[g+1]``.
-    perm : (n,) int64 or None; sorted row ``i`` is the caller's row ``perm[i]`` (None: same order).
-    index : the caller's index, in the caller's order.
-    x_names, y_name : column labels of the regressors and of the regressand.
-    time_pos : position of the time level in ``index``.
+    x : (m, k) float64, C-contiguous
+        Regressor rows; walk row ``i`` uses ``x[xrow[i]]`` (``x[i]`` when ``xrow`` is empty).
+    y : (n,) float64
+        The regressand of the walk rows.
+    offsets : (n_segments + 1,) int64
+        Segment ``g`` is the walk rows ``offsets[g] … offsets[g + 1] − 1``, in time order.
+    xrow : (n,) int64 or empty
+        Regressor row of each walk row (a factor table's date), or empty: the walk row itself.
+    dest : (n,) int64 or empty
+        Position of each walk row in the per-row outputs (the caller's row, or the cell of a
+        wide frame), or empty: the walk row itself.
+    pdest : (n,) int64 or empty
+        Position of each walk row in the coefficient outputs, or empty: as ``dest``.
+    times : (n,) int64 or empty
+        Times of the walk rows in multiples of ``unit`` ns (calendar windows; else empty).
+    n_out : int
+        Length of the per-row outputs (rows, or cells of a wide frame).
+    index : pandas Index
+        The caller's index (long results are wrapped on it, in the caller's order).
+    x_names, y_name : labels of the regressors and of the regressand.
+    wide : WideLayout or None
+        For a wide frame of returns: where the long rows sit in it.
     """
 
     x: np.ndarray
     y: np.ndarray
     offsets: np.ndarray
-    perm: np.ndarray | None
-    index: pd.MultiIndex
+    xrow: np.ndarray
+    dest: np.ndarray
+    pdest: np.ndarray
+    times: np.ndarray
+    unit: int
+    n_out: int
+    index: pd.Index
     x_names: list[Hashable]
     y_name: Hashable
-    time_pos: int = 0
+    wide: WideLayout | None = None
 
     @property
     def n_rows(self) -> int:
-        return self.y.shape[0]
+        return int(self.y.shape[0])
 
-    def sorted_times(self) -> tuple[np.ndarray, int]:
-        """Times of the sorted rows as int64 multiples of a unit, and the unit in ns (see
-        :mod:`quantreg.calendar`); the time level must be datetime."""
-        from quantreg.calendar import time_axis, time_values
+    @property
+    def n_segments(self) -> int:
+        return int(self.offsets.shape[0] - 1)
 
-        units, unit = time_axis(time_values(self.index.levels[self.time_pos], "a calendar window"))
-        codes = self.index.codes[self.time_pos]
-        times = units[codes] if self.perm is None else units[codes[self.perm]]
-        return np.ascontiguousarray(times, dtype=np.int64), unit
+    @property
+    def k(self) -> int:
+        """Number of regressors (the intercept not counted)."""
+        return int(self.x.shape[1])
 
-    def to_caller_order(self, values: np.ndarray) -> np.ndarray:
-        """Reorder a sorted-order array (first axis) into the caller's row order."""
-        if self.perm is None:
-            return values
-        out = np.empty_like(values)
-        out[self.perm] = values
-        return out
+    @cached_property
+    def longest(self) -> int:
+        """Rows of the longest segment (at least 1)."""
+        return max(int(np.diff(self.offsets).max(initial=0)), 1)
+
+    @cached_property
+    def row_index(self) -> pd.MultiIndex:
+        """The (datetime, instrument) index of the coefficient rows (the caller's index, or the
+        long rows of a wide frame)."""
+        if self.wide is None:
+            return self.index
+        names = [self.wide.index.name or TIME_LEVEL, self.wide.columns.name or INSTRUMENT_LEVEL]
+        return self.wide.long_index(names)
+
+    def constant_columns(self) -> list[Hashable]:
+        """Regressors that hold one value in every non-missing row."""
+        names = []
+        for j, name in enumerate(self.x_names):
+            column = self.x[:, j]
+            finite = column[~np.isnan(column)]
+            if finite.size and finite.min() == finite.max():
+                names.append(name)
+        return names
 
 
 def resolve_levels(
@@ -219,22 +309,20 @@ def _time_keys(index: pd.MultiIndex, level: int) -> np.ndarray:
     return rank[codes]
 
 
-def sort_order(
-    index: pd.MultiIndex, time_pos: int, inst_pos: int, compact: bool = False
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Permutation grouping rows by instrument in time order, the segments' offsets and the
-    time keys. ``compact``: an int32 permutation when the rows allow (half the memory)."""
+def sort_order(index: pd.MultiIndex, time_pos: int, inst_pos: int) -> tuple[np.ndarray, np.ndarray]:
+    """int64 permutation grouping rows by instrument in time order, and the segments' offsets.
+    Errors for missing index values and duplicated (datetime, instrument) entries."""
     for pos in (time_pos, inst_pos):
         if (index.codes[pos] < 0).any():
             raise PanelError(
                 f"index level {index.names[pos]!r} holds missing values (NaN/NaT); drop those rows."
             )
-    inst_codes = np.asarray(index.codes[inst_pos])
-    keys = _time_keys(index, time_pos)
-    perm = np.empty(len(index), dtype=np.int32 if compact and len(index) < 2**31 else np.int64)
+    inst_codes = np.asarray(index.codes[inst_pos], dtype=np.int64)
+    keys = np.asarray(_time_keys(index, time_pos), dtype=np.int64)
+    perm = np.empty(len(index), dtype=np.int64)
     offsets, position, kind = group_by_code(inst_codes, len(index.levels[inst_pos]), perm, keys)
     if kind == 1:  # some instrument is not in time order: full sort
-        perm = np.lexsort((keys, inst_codes)).astype(perm.dtype)
+        perm = np.lexsort((keys, inst_codes))
         position, kind = first_disorder(keys, perm, offsets)
     if kind == 2:
         label = index[perm[position]]
@@ -242,7 +330,7 @@ def sort_order(
             f"the index has duplicated (datetime, instrument) entries, first {label}; "
             "aggregate or drop them, e.g. df[~df.index.duplicated(keep='last')]."
         )
-    return perm, offsets, keys
+    return perm, offsets
 
 
 def check_frame(data: object) -> None:
@@ -256,32 +344,10 @@ def check_frame(data: object) -> None:
         raise PanelError("the frame is empty: there are no rows to regress.")
 
 
-def prepare_panel(
-    data: pd.DataFrame,
-    y: Hashable | None = None,
-    x: Sequence[Hashable] | Hashable | None = None,
-    *,
-    missing: str = "drop",
-    time_level: Hashable | None = None,
-    instrument_level: Hashable | None = None,
-) -> Panel:
-    """Validate a panel and lay it out for the kernels.
-
-    Parameters
-    ----------
-    data : DataFrame on a (datetime, instrument) MultiIndex, in any row order.
-    y, x : regressand label and regressor labels (defaults: last column; all other columns).
-    missing : ``"raise"`` makes any NaN in the used columns an error.
-    time_level, instrument_level : index level names when they are not ``datetime`` and
-        ``instrument`` (a single datetime-typed level is recognised as time automatically).
-
-    Returns
-    -------
-    Panel
-    """
-    check_frame(data)
-    time_pos, inst_pos = resolve_levels(data.index, time_level, instrument_level)
-    check_time_level(data.index, time_pos)
+def _frame_values(
+    data: pd.DataFrame, y: Hashable | None, x: Sequence[Hashable] | Hashable | None, missing: str
+) -> tuple[Hashable, list[Hashable], np.ndarray, list[np.ndarray]]:
+    """The regressand and regressors of a frame as float64 columns (errors for what cannot be)."""
     y_name, x_names = select_columns(data, y, x)
     y_values = column_as_float(data, y_name)
     x_columns = [column_as_float(data, name) for name in x_names]
@@ -294,22 +360,92 @@ def prepare_panel(
                     f"{data.index[int(np.argmax(nan))]}, and missing='raise'; drop or fill "
                     "them, or use missing='drop' or 'skip'."
                 )
-    perm, offsets, _ = sort_order(data.index, time_pos, inst_pos)
-    identity = is_identity(perm)
-    n, k = data.shape[0], len(x_names)
-    x_sorted = np.empty((n, k), dtype=np.float64)
+    return y_name, x_names, y_values, x_columns
+
+
+def _gather(y_values: np.ndarray, x_columns: list[np.ndarray], perm: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, y)`` in walk order (``perm``: caller row of each walk row; None: the same order)."""
+    x = np.empty((y_values.shape[0], len(x_columns)), dtype=np.float64)
     for j, values in enumerate(x_columns):
-        x_sorted[:, j] = values if identity else values[perm]
-    y_sorted = y_values[perm] if not identity else (
-        y_values if y_values.flags.writeable else y_values.copy()  # one kernel signature
-    )
-    return Panel(
-        x=x_sorted,
-        y=np.ascontiguousarray(y_sorted),
-        offsets=offsets,
-        perm=None if identity else perm,
-        index=data.index,
-        x_names=x_names,
+        x[:, j] = values if perm is None else values[perm]
+    if perm is not None:
+        return x, y_values[perm]
+    return x, np.ascontiguousarray(y_values) if y_values.flags.writeable else y_values.copy()
+
+
+def panel_times(index: pd.MultiIndex, time_pos: int, perm: np.ndarray | None) -> tuple[np.ndarray, int]:
+    """Times of the walk rows as int64 multiples of a unit, and the unit in ns (see
+    :mod:`quantreg.calendar`); the time level must be datetime."""
+    from quantreg.calendar import time_axis, time_values
+
+    units, unit = time_axis(time_values(index.levels[time_pos], "a calendar window"))
+    codes = np.asarray(index.codes[time_pos])
+    times = units[codes] if perm is None else units[codes[perm]]
+    return np.ascontiguousarray(times, dtype=np.int64), unit
+
+
+def panel_layout(
+    data: pd.DataFrame,
+    y: Hashable | None = None,
+    x: Sequence[Hashable] | Hashable | None = None,
+    *,
+    missing: str = "drop",
+    time_level: Hashable | None = None,
+    instrument_level: Hashable | None = None,
+    calendar: bool = False,
+) -> Layout:
+    """Validate a long panel and lay it out: one segment per instrument, in time order.
+
+    Parameters
+    ----------
+    data : DataFrame on a (datetime, instrument) MultiIndex, in any row order.
+    y, x : regressand label and regressor labels (defaults: last column; all other columns).
+    missing : ``"raise"`` makes any NaN in the used columns an error.
+    time_level, instrument_level : index level names when they are not ``datetime`` and
+        ``instrument`` (a single datetime-typed level is recognised as time automatically).
+    calendar : also give the rows' times (calendar windows).
+
+    Returns
+    -------
+    Layout
+    """
+    check_frame(data)
+    time_pos, inst_pos = resolve_levels(data.index, time_level, instrument_level)
+    check_time_level(data.index, time_pos)
+    y_name, x_names, y_values, x_columns = _frame_values(data, y, x, missing)
+    perm, offsets = sort_order(data.index, time_pos, inst_pos)
+    order = None if is_identity(perm) else perm
+    x_rows, y_rows = _gather(y_values, x_columns, order)
+    times, unit = panel_times(data.index, time_pos, order) if calendar else (_NO_ROWS, 1)
+    return Layout(
+        x=x_rows, y=y_rows, offsets=offsets, xrow=_NO_ROWS, dest=_NO_ROWS if order is None else perm,
+        pdest=_NO_ROWS, times=times, unit=unit, n_out=len(data), index=data.index, x_names=x_names,
         y_name=y_name,
-        time_pos=time_pos,
     )
+
+
+def cross_section_layout(
+    data: pd.DataFrame,
+    y: Hashable | None = None,
+    x: Sequence[Hashable] | Hashable | None = None,
+    *,
+    time_level: Hashable | None = None,
+    instrument_level: Hashable | None = None,
+) -> tuple[Layout, pd.Index]:
+    """Lay out a long panel by date: one segment per datetime (its instruments' rows), for one
+    regression per date. Returns the layout and the date of each segment (the time level's
+    values, not necessarily in time order); segment ``g``'s outputs go to position ``g``."""
+    check_frame(data)
+    time_pos, inst_pos = resolve_levels(data.index, time_level, instrument_level)
+    check_time_level(data.index, time_pos)
+    y_name, x_names, y_values, x_columns = _frame_values(data, y, x, "drop")
+    # group rows by date (the roles of the levels swapped: instruments ordered within a date)
+    perm, offsets = sort_order(data.index, inst_pos, time_pos)
+    order = None if is_identity(perm) else perm
+    x_rows, y_rows = _gather(y_values, x_columns, order)
+    dates = data.index.levels[time_pos]
+    layout = Layout(
+        x=x_rows, y=y_rows, offsets=offsets, xrow=_NO_ROWS, dest=_NO_ROWS, pdest=_NO_ROWS, times=_NO_ROWS,
+        unit=1, n_out=len(dates), index=data.index, x_names=x_names, y_name=y_name,
+    )
+    return layout, dates

@@ -3,70 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Hashable
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from quantreg.inference import CovSpec
-from quantreg.panel import Panel
+from quantreg.engine import Fit
+from quantreg.options import FitOptions
+from quantreg.panel import Layout
 
-if TYPE_CHECKING:
-    from quantreg.rolling import Windowing
-
-#: Per-row status categories, in kernel code order.
+#: Per-row status categories, in the order of the kernels' status codes
+#: (:mod:`quantreg._kernels.linalg`).
 STATUS_CATEGORIES = ("ok", "warmup", "missing", "rank_deficient", "ill_conditioned")
-
-
-class KernelOutput(NamedTuple):
-    """Arrays written by the rolling kernel, in sorted (instrument, time) order."""
-
-    params: np.ndarray  # (n, k_params)
-    bse: np.ndarray  # (n, k_params)
-    resid: np.ndarray
-    fitted: np.ndarray
-    nobs: np.ndarray  # int64
-    status: np.ndarray  # int8 codes into STATUS_CATEGORIES
-    stats: np.ndarray  # (n, 4): SSR, centred TSS, uncentred TSS, sum of log weights
-
-
-@dataclass(frozen=True)
-class WideLayout:
-    """Where the rows of a long result sit in a wide (dates × instruments) frame.
-
-    ``cells``: flat (C-order) position in the ``shape`` matrix of each long row, in the long
-    result's order.
-    """
-
-    index: pd.Index
-    columns: pd.Index
-    cells: np.ndarray
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return len(self.index), len(self.columns)
-
-    def pivot(self, values: np.ndarray) -> pd.DataFrame:
-        """Long per-row values as a frame shaped like the returns (NaN elsewhere)."""
-        kind = values.dtype if values.dtype.kind == "f" else np.float64
-        wide = np.full(self.shape[0] * self.shape[1], np.nan, dtype=kind)
-        wide[self.cells] = values
-        return pd.DataFrame(wide.reshape(self.shape), index=self.index, columns=self.columns)
-
-    def pivot_categories(self, codes: np.ndarray, categories: tuple[str, ...]) -> pd.DataFrame:
-        """Long category codes as a frame of Categoricals (NaN where there is no row)."""
-        wide = np.full(self.shape[0] * self.shape[1], -1, dtype=np.int8)
-        wide[self.cells] = codes
-        wide = wide.reshape(self.shape)
-        columns = {
-            j: pd.Categorical.from_codes(wide[:, j], categories=list(categories)) for j in range(self.shape[1])
-        }
-        frame = pd.DataFrame(columns, index=self.index)
-        frame.columns = self.columns
-        return frame
 
 
 @dataclass(frozen=True)
@@ -90,40 +39,65 @@ class RollingOLSResult:
         The covariance choice (``cov.name``: ``"nonrobust"``, ``"HC0"``, ``"HC1"``, ``"HAC"``).
     """
 
-    panel: Panel
-    output: KernelOutput
-    windowing: Windowing
-    add_constant: bool
-    expanding: bool
-    missing: str
-    residual: str
-    halflife: object
-    cov: CovSpec
-    wide: WideLayout | None = None
-    sorted_panel: Callable[[], Panel] | None = None
+    layout: Layout
+    output: Fit
+    options: FitOptions
 
     @property
     def window(self) -> object:
         """The ``window`` argument: rows (int), a calendar offset (``"90D"``) or None."""
-        return self.windowing.spec.label
+        return self.options.window
 
     @property
     def min_nobs(self) -> int:
-        return self.windowing.min_nobs
+        return self.options.min_nobs
+
+    @property
+    def add_constant(self) -> bool:
+        return self.options.add_constant
+
+    @property
+    def expanding(self) -> bool:
+        return self.options.expanding
+
+    @property
+    def missing(self) -> str:
+        return self.options.missing
+
+    @property
+    def residual(self) -> str:
+        return self.options.residual
+
+    @property
+    def halflife(self) -> object:
+        return self.options.halflife
+
+    @property
+    def cov(self):
+        """The covariance choice (:class:`quantreg.inference.CovSpec`)."""
+        return self.options.cov
 
     # -- wrapping -------------------------------------------------------------------------
-    def _series(self, values: np.ndarray, name: str) -> pd.Series:
-        return pd.Series(self.panel.to_caller_order(values), index=self.panel.index, name=name)
+    # Coefficient rows are the layout's rows (the caller's rows; for a wide frame the long rows
+    # in Y.stack() order). Per-row outputs sit at the caller's rows or a wide frame's cells.
+    def _rows(self, values: np.ndarray) -> np.ndarray:
+        """Per-row outputs (``layout.n_out``) at the coefficient rows."""
+        return values if self.layout.wide is None else values[self.layout.wide.cells]
 
     def _frame(self, values: np.ndarray) -> pd.DataFrame:
-        return pd.DataFrame(
-            self.panel.to_caller_order(values), index=self.panel.index, columns=self.param_names
-        )
+        return pd.DataFrame(values, index=self.layout.row_index, columns=self.param_names)
+
+    def _per_row(self, values: np.ndarray, name: str) -> pd.Series | pd.DataFrame:
+        """Values of the coefficient rows as a Series on the caller's index — or, for a wide
+        frame of returns, as a frame shaped like it (NaN where a cell has no row)."""
+        if self.layout.wide is None:
+            return pd.Series(values, index=self.layout.index, name=name)
+        return self.layout.wide.pivot(values)
 
     @property
     def param_names(self) -> list[Hashable]:
         """``["const", *x]`` (without ``const`` when there is no intercept)."""
-        return (["const"] if self.add_constant else []) + list(self.panel.x_names)
+        return (["const"] if self.add_constant else []) + list(self.layout.x_names)
 
     @property
     def k_constant(self) -> int:
@@ -165,7 +139,7 @@ class RollingOLSResult:
         from scipy import stats as sps  # imported on use: scipy.stats is slow to import
 
         if self.use_t:
-            return sps.t(self.df_resid.to_numpy()[:, None])
+            return sps.t(self._df_resid[:, None])
         return sps.norm()
 
     @cached_property
@@ -175,7 +149,7 @@ class RollingOLSResult:
         ``OLS(...).fit(cov_type=...)``."""
         with np.errstate(invalid="ignore"):
             values = 2.0 * self._distribution().sf(np.abs(self.tvalues.to_numpy()))
-        return pd.DataFrame(values, index=self.panel.index, columns=self.param_names)
+        return pd.DataFrame(values, index=self.layout.row_index, columns=self.param_names)
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
         """Confidence intervals ``params ± q_{1−α/2} · bse`` (t or normal quantile, as :attr:`pvalues`).
@@ -190,35 +164,28 @@ class RollingOLSResult:
         lower, upper = params - q * bse, params + q * bse
         columns = pd.MultiIndex.from_product([self.param_names, ["lower", "upper"]])
         values = np.stack([lower, upper], axis=2).reshape(len(lower), -1)
-        return pd.DataFrame(values, index=self.panel.index, columns=columns)
+        return pd.DataFrame(values, index=self.layout.row_index, columns=columns)
 
     # -- per-row values -------------------------------------------------------------------
-    def _per_row(self, values: np.ndarray, name: str) -> pd.Series | pd.DataFrame:
-        """Caller-order per-row values as a Series — or, for a wide frame of returns, as a frame
-        shaped like it (NaN where a cell has no row)."""
-        if self.wide is None:
-            return pd.Series(values, index=self.panel.index, name=name)
-        return self.wide.pivot(values)
-
     @cached_property
     def _nobs(self) -> np.ndarray:
-        return self.panel.to_caller_order(self.output.nobs)
+        return self._rows(self.output.nobs)
 
     @cached_property
     def resid(self) -> pd.Series | pd.DataFrame:
         """``y_t − x_tᵀβ_t`` (``residual="in_sample"``) or ``y_t − x_tᵀβ_{t−1}``
         (``"out_of_sample"``, coefficients of the previous row of the same instrument)."""
-        return self._per_row(self.panel.to_caller_order(self.output.resid), "residual")
+        return self._per_row(self._rows(self.output.resid), "residual")
 
     @cached_property
     def fitted(self) -> pd.Series | pd.DataFrame:
         """``x_tᵀβ`` with the same coefficients as :attr:`resid` (so ``y = fitted + resid``)."""
-        return self._per_row(self.panel.to_caller_order(self.output.fitted), "fitted")
+        return self._per_row(self._rows(self.output.fitted), "fitted")
 
     @cached_property
     def nobs(self) -> pd.Series | pd.DataFrame:
         """Number of non-missing rows in each window (float, NaN where a wide frame has no row)."""
-        values = self._nobs if self.wide is None else self._nobs.astype(np.float64)
+        values = self._nobs if self.layout.wide is None else self._nobs.astype(np.float64)
         return self._per_row(values, "nobs")
 
     @cached_property
@@ -238,35 +205,18 @@ class RollingOLSResult:
 
         Outputs are NaN for every status but ``ok`` (and ``missing`` rows keep their window's
         coefficients)."""
-        codes = self.panel.to_caller_order(self.output.status).astype(np.int8)
-        if self.wide is not None:
-            return self.wide.pivot_categories(codes, STATUS_CATEGORIES)
+        codes = self._rows(self.output.status).astype(np.int8)
+        if self.layout.wide is not None:
+            return self.layout.wide.pivot_categories(codes, STATUS_CATEGORIES)
         values = pd.Categorical.from_codes(codes, categories=list(STATUS_CATEGORIES))
-        return pd.Series(values, index=self.panel.index, name="status")
+        return pd.Series(values, index=self.layout.index, name="status")
 
     @cached_property
     def _diagnostics(self) -> tuple[np.ndarray, np.ndarray]:
-        from quantreg._kernels.diagnostics import diagnostics_kernel
-        from quantreg._parallel import run_segments
-        from quantreg.calendar import halflife_decay, span_units
+        from quantreg.engine import diagnostics
 
-        panel = self.panel if self.sorted_panel is None else self.sorted_panel()
-        n, k = panel.x.shape
-        rank, condition = np.empty(n, dtype=np.int64), np.empty(n)
-        w = self.windowing
-        times, span, lam = w.times, w.span, w.lam
-        if w.spec.calendar:  # the time unit of this panel's own time axis
-            times, unit = panel.sorted_times()
-            span, lam = span_units(w.spec.span, unit), halflife_decay(self.halflife, w.spec, unit)
-        kernel = diagnostics_kernel(k)
-        run_segments(
-            lambda first, last: kernel(
-                panel.x, panel.y, panel.offsets, times, first, last, w.rows, span, lam,
-                self.add_constant, rank, condition,
-            ),
-            panel.offsets,
-        )
-        return panel.to_caller_order(rank), panel.to_caller_order(condition)
+        rank, condition = diagnostics(self.layout, self.options)
+        return self._rows(rank), self._rows(condition)
 
     @cached_property
     def rank(self) -> pd.Series | pd.DataFrame:
@@ -275,10 +225,10 @@ class RollingOLSResult:
         window and its Cholesky pivot ``1 − R²_j`` (share of its variation not explained by the
         regressors before it) is at least 1e-12 — the test that marks a window ``rank_deficient``."""
         values = self._diagnostics[0]
-        if self.wide is not None:
+        if self.layout.wide is not None:
             return self._per_row(np.where(values < 0, np.nan, values.astype(np.float64)), "rank")
         rank = pd.array(values, dtype="Int64")
-        return pd.Series(rank, index=self.panel.index, name="rank").mask(rank < 0)
+        return pd.Series(rank, index=self.layout.index, name="rank").mask(rank < 0)
 
     @cached_property
     def condition(self) -> pd.Series | pd.DataFrame:
@@ -289,7 +239,7 @@ class RollingOLSResult:
         return self._per_row(self._diagnostics[1], "condition")
 
     def _stat(self, column: int) -> np.ndarray:
-        return self.panel.to_caller_order(self.output.stats[:, column])
+        return self.output.stats[:, column]
 
     @cached_property
     def ssr(self) -> pd.Series | pd.DataFrame:
@@ -367,17 +317,25 @@ class RollingOLSResult:
     def to_frame(self) -> pd.DataFrame:
         """One long frame: ``residual``, ``fitted``, ``nobs``, ``rsquared``, ``status`` and the
         params (long also when the returns were a wide frame)."""
-        if self.wide is not None:
-            long = replace(self, wide=None)
-            return long.to_frame()
-        parts = [self.resid, self.fitted, self.nobs, self.rsquared, self.status, self.params]
-        return pd.concat(parts, axis=1)
+        index = self.layout.row_index
+        status = pd.Categorical.from_codes(self._rows(self.output.status).astype(np.int8),
+                                           categories=list(STATUS_CATEGORIES))
+        columns = {
+            "residual": self._rows(self.output.resid),
+            "fitted": self._rows(self.output.fitted),
+            "nobs": self._nobs,
+            "rsquared": self._rsquared,
+            "status": status,
+        }
+        frame = pd.DataFrame(columns, index=index)
+        return pd.concat([frame, self.params], axis=1)
 
     def __repr__(self) -> str:
-        counts = np.bincount(self.output.status.astype(np.int64), minlength=len(STATUS_CATEGORIES))
+        codes = self._rows(self.output.status).astype(np.int64)
+        counts = np.bincount(codes, minlength=len(STATUS_CATEGORIES))
         summary = ", ".join(f"{name}={int(n)}" for name, n in zip(STATUS_CATEGORIES, counts))
         window = "expanding" if self.window is None else f"window={self.window!r}"
         return (
-            f"<RollingOLSResult {self.panel.y_name!r} ~ {self.param_names}, {window}, "
-            f"{self.panel.n_rows} rows in {len(self.panel.offsets) - 1} instruments: {summary}>"
+            f"<RollingOLSResult {self.layout.y_name!r} ~ {self.param_names}, {window}, "
+            f"{self.layout.n_rows} rows in {self.layout.n_segments} instruments: {summary}>"
         )

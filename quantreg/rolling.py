@@ -1,143 +1,23 @@
-"""Rolling OLS over a (datetime, instrument) panel: panel → kernels → results."""
+"""Rolling OLS over a (datetime, instrument) panel: the public entry points.
+
+:func:`rolling_ols` and :func:`rolling_resid` validate their arguments, build the layout of
+whatever they were given (a long panel, or returns and a factor table — :mod:`quantreg.panel`,
+:mod:`quantreg.factors`), run the engine (:mod:`quantreg.engine`) and wrap its arrays on the
+caller's index (:mod:`quantreg.results`).
+"""
 
 from __future__ import annotations
 
-import numbers
-import warnings
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
-from quantreg._kernels.rolling import (
-    ILL_CONDITIONED,
-    MISSING_DROP,
-    MISSING_SKIP,
-    RANK_DEFICIENT,
-    rolling_ols_kernel,
-)
-from quantreg._kernels.shared_factors import empty_tables
-from quantreg.calendar import MAX_ROWS, WindowSpec, halflife_decay, parse_window, span_units
-from quantreg.exceptions import PanelError, RankDeficientWindowWarning
-from quantreg._parallel import run_segments
-from quantreg.inference import CovSpec, covariance_spec
-from quantreg.panel import Panel, prepare_panel
-from quantreg.results import KernelOutput, RollingOLSResult
+from quantreg import engine
+from quantreg.options import MISSING_OPTIONS, check_choice, fit_options, window_spec
+from quantreg.panel import Layout, panel_layout
+from quantreg.results import RollingOLSResult
 
 __all__ = ["rolling_ols", "rolling_resid"]
-
-MISSING_OPTIONS = ("drop", "skip", "raise")
-RESIDUAL_OPTIONS = ("in_sample", "out_of_sample")
-
-
-def check_choice(name: str, value: object, options: Sequence[str]) -> str:
-    if value not in options:
-        raise ValueError(f"The {name!r} parameter must be one of {list(options)}. Got {value!r} instead.")
-    return str(value)
-
-
-def _check_int(name: str, value: object, minimum: int) -> int:
-    if (
-        isinstance(value, (bool, np.bool_, np.timedelta64))
-        or not isinstance(value, numbers.Integral)
-        or not minimum <= value <= MAX_ROWS
-    ):
-        limit = f" (at most {MAX_ROWS})" if isinstance(value, numbers.Integral) and value > MAX_ROWS else ""
-        raise ValueError(f"The {name!r} parameter must be an int in the range [{minimum}, inf){limit}. Got {value!r} instead.")
-    return int(value)
-
-
-def check_bool(name: str, value: object) -> bool:
-    """``value`` as a bool; an error naming the parameter for anything else (``"no"``, 1, None)."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"The {name!r} parameter must be a bool (True or False). Got {value!r} instead.")
-    return bool(value)
-
-
-@dataclass(frozen=True)
-class Windowing:
-    """The window options, validated against the data, in the kernels' terms.
-
-    ``rows``: rows per window (row windows), or a bound on any window's rows (calendar and
-    unbounded expanding windows); ``span``: calendar window length in time units (0 for row
-    windows); ``unit``: the time unit in ns; ``need_full``: windows must have ``rows`` rows
-    (row windows, not expanding); ``lam``: exponential decay per row or time unit; ``times``:
-    the sorted rows' times in units (calendar windows; else empty).
-    """
-
-    spec: WindowSpec
-    rows: int
-    span: int
-    unit: int
-    min_nobs: int
-    need_full: bool
-    lam: float
-    times: np.ndarray
-
-    def kernel_options(self, missing: str, add_constant: bool, residual: str, full: bool, cov: CovSpec) -> tuple:
-        """The ``opts`` tuple of the rolling kernels."""
-        return (
-            self.rows, self.span, self.min_nobs, self.need_full,
-            MISSING_SKIP if missing == "skip" else MISSING_DROP, add_constant, self.lam,
-            residual == "out_of_sample", full, cov.code, cov.use_correction,
-        )
-
-
-def check_options(
-    panel: Panel,
-    window: object,
-    min_nobs: object,
-    add_constant: bool,
-    expanding: bool,
-    halflife: object,
-    times: tuple[np.ndarray, int] | None = None,
-) -> Windowing:
-    """Validate how the options relate to the data.
-
-    ``times`` (sorted times in units, unit) is read from the panel for calendar windows unless
-    given.
-    """
-    add_constant = check_bool("add_constant", add_constant)
-    expanding = check_bool("expanding", expanding)
-    spec = parse_window(window)
-    k_params = len(panel.x_names) + int(add_constant)
-    if k_params == 0:
-        raise PanelError("there are no regressors: pass x= columns or keep add_constant=True.")
-    longest = max(int(np.diff(panel.offsets).max()), 1)
-    if spec.calendar:
-        if expanding:
-            raise ValueError(
-                f"expanding=True does not combine with a calendar window ({window!r}): a calendar "
-                "window is estimated as soon as it holds min_nobs rows. Drop expanding=True."
-            )
-        sorted_times, unit = panel.sorted_times() if times is None else times
-        rows, span = longest, span_units(spec.span, unit)
-    elif spec.rows is None:
-        if not expanding:
-            raise ValueError("window is required unless expanding=True (an expanding window from each instrument's first row).")
-        sorted_times, unit, rows, span = np.empty(0, dtype=np.int64), 1, longest, 0
-    else:
-        # a window longer than every instrument behaves as one row longer than the longest
-        sorted_times, unit, rows, span = np.empty(0, dtype=np.int64), 1, min(spec.rows, longest + 1), 0
-        if spec.rows < k_params:
-            raise ValueError(
-                f"window ({spec.rows}) is smaller than the number of regressors ({k_params}"
-                f"{', including the constant' if add_constant else ''}); use window >= {k_params} "
-                "or fewer regressors."
-            )
-    if min_nobs is None:
-        min_nobs = k_params
-    else:
-        min_nobs = _check_int("min_nobs", min_nobs, 1)
-        if min_nobs < k_params or (spec.rows is not None and min_nobs > spec.rows):
-            upper = f" and at most window ({spec.rows})" if spec.rows is not None else ""
-            raise ValueError(
-                f"min_nobs ({min_nobs}) must be at least the number of regressors ({k_params}){upper}."
-            )
-    lam = halflife_decay(halflife, spec, unit)
-    need_full = spec.rows is not None and not expanding
-    return Windowing(spec, rows, span, unit, min_nobs, need_full, lam, sorted_times)
 
 
 def rolling_ols(
@@ -254,132 +134,17 @@ def rolling_ols(
     >>> res.status.head(4).tolist()    # no window of 3 rows yet for either instrument
     ['warmup', 'warmup', 'warmup', 'warmup']
     """
-    if factors is not None:
-        from quantreg.factors import factor_rolling_ols
-
-        _check_no_x(x)
-        return factor_rolling_ols(
-            data, factors, window, y=y, min_nobs=min_nobs, add_constant=add_constant,
-            expanding=expanding, missing=missing, residual=residual, halflife=halflife,
-            cov_type=cov_type, cov_kwds=cov_kwds, use_t=use_t, time_level=time_level,
-            instrument_level=instrument_level,
-        )
-    panel, output, windowing, missing, residual, cov = _fit(
-        data, y, x, window, min_nobs, add_constant, expanding, missing, residual, halflife,
-        time_level, instrument_level, full=True, cov_type=cov_type, cov_kwds=cov_kwds, use_t=use_t,
-    )
-    return RollingOLSResult(
-        cov=cov,
-        panel=panel,
-        output=output,
-        windowing=windowing,
-        add_constant=add_constant,
-        expanding=expanding,
-        missing=missing,
-        residual=residual,
-        halflife=halflife,
-    )
-
-
-def _check_no_x(x: object) -> None:
-    if x is not None:
-        raise ValueError(
-            "x= and factors= are exclusive: with factors= every column of the factor table is a "
-            "regressor (select them with factors=F[[...]])."
-        )
-
-
-def warn_degenerate_windows(status: np.ndarray, panel: Panel, add_constant: bool, stacklevel: int) -> None:
-    """One :class:`RankDeficientWindowWarning` counting rank-deficient and ill-conditioned
-    windows, naming any regressor that is constant in every row (it duplicates the intercept)."""
-    n_rank = int(np.count_nonzero(status == RANK_DEFICIENT))
-    n_ill = int(np.count_nonzero(status == ILL_CONDITIONED))
-    if not (n_rank or n_ill):
-        return
-    message = (
-        f"{n_rank} of {status.shape[0]} windows are rank deficient (a regressor constant within "
-        "the window, or collinear regressors)"
-    )
-    if n_ill:
-        message += f" and {n_ill} are ill conditioned (nearly collinear regressors)"
-    message += "; their outputs are NaN. Inspect result.status to find them."
-    constant = [name for name in _constant_columns(panel)] if add_constant else []
-    if constant:
-        message += (
-            f" Regressor(s) {constant} are constant in every row and duplicate the intercept: "
-            "drop them, or pass add_constant=False to use one as the intercept."
-        )
-    warnings.warn(message, RankDeficientWindowWarning, stacklevel=stacklevel)
-
-
-def _constant_columns(panel: Panel) -> list[Hashable]:
-    names = []
-    for j, name in enumerate(panel.x_names):
-        column = panel.x[:, j]
-        finite = column[~np.isnan(column)]
-        if finite.size and finite.min() == finite.max():
-            names.append(name)
-    return names
-
-
-def _fit(
-    data, y, x, window, min_nobs, add_constant, expanding, missing, residual, halflife,
-    time_level, instrument_level, *, full: bool, cov_type: str = "nonrobust",
-    cov_kwds: Mapping[str, object] | None = None, use_t: bool | None = None,
-) -> tuple[Panel, KernelOutput, Windowing, str, str, CovSpec]:
-    """Validate, run the kernel, warn about rank-deficient windows."""
+    explicit = missing is not None
     missing = check_choice("missing", "drop" if missing is None else missing, MISSING_OPTIONS)
-    residual = check_choice("residual", residual, RESIDUAL_OPTIONS)
-    panel = prepare_panel(
-        data, y, x, missing=missing, time_level=time_level, instrument_level=instrument_level
+    layout, given_missing = _layout(data, y, x, window, factors, missing, time_level, instrument_level, explicit)
+    options = fit_options(
+        layout, window=window, min_nobs=min_nobs, add_constant=add_constant, expanding=expanding,
+        missing=given_missing, residual=residual, halflife=halflife, cov_type=cov_type, cov_kwds=cov_kwds,
+        use_t=use_t,
     )
-    windowing = check_options(panel, window, min_nobs, add_constant, expanding, halflife)
-    cov = covariance_spec(cov_type, cov_kwds, windowing.spec.rows, use_t, windowing.rows)
-    output = _run_kernel(panel, windowing, add_constant, missing, residual, full, cov)
-    warn_degenerate_windows(output.status, panel, add_constant, stacklevel=4)
-    return panel, output, windowing, missing, residual, cov
-
-
-def new_output(n: int, k_params: int, full: bool, n_scalar: int | None = None) -> KernelOutput:
-    """Output arrays for ``n`` rows; without ``full`` only ``resid`` and ``status`` (the
-    residual-only path keeps no params, statistics, fitted values or counts). ``n_scalar``:
-    rows of the per-row scalar outputs when they differ from ``n`` (wide frames)."""
-    n_scalar = n if n_scalar is None else n_scalar
-    rows = n if full else 0
-    return KernelOutput(
-        params=np.empty((rows, k_params)),
-        bse=np.empty((rows, k_params)),
-        resid=np.empty(n_scalar),
-        fitted=np.empty(n_scalar if full else 0),
-        nobs=np.empty(n_scalar if full else 0, dtype=np.int64),
-        status=np.empty(n_scalar, dtype=np.int8),
-        stats=np.empty((rows, 4)),
-    )
-
-
-def _run_kernel(
-    panel: Panel,
-    windowing: Windowing,
-    add_constant: bool,
-    missing: str,
-    residual: str,
-    full: bool,
-    cov: CovSpec,
-) -> KernelOutput:
-    n, k = panel.x.shape
-    out = new_output(n, k + int(add_constant), full)
-    kernel = rolling_ols_kernel(k)
-    opts = windowing.kernel_options(missing, add_constant, residual, full, cov)
-    shared = empty_tables(k)
-
-    def run(first: int, last: int) -> None:
-        kernel(
-            panel.x, panel.y, panel.offsets, windowing.times, first, last, opts,
-            cov.kernel_weights, shared, tuple(out),
-        )
-
-    run_segments(run, panel.offsets)
-    return out
+    output = engine.fit(layout, options, full=True)
+    engine.warn_degenerate_windows(output.status, layout, options.add_constant, stacklevel=2)
+    return RollingOLSResult(layout=layout, output=output, options=options)
 
 
 def rolling_resid(
@@ -411,17 +176,41 @@ def rolling_resid(
     >>> quantreg.rolling_resid(df, window=3).round(4).tolist()
     [nan, nan, 0.1667, -0.3333, 0.1667]
     """
-    if factors is not None:
-        from quantreg.factors import factor_rolling_resid
-
-        _check_no_x(x)
-        return factor_rolling_resid(
-            data, factors, window, y=y, min_nobs=min_nobs, add_constant=add_constant,
-            expanding=expanding, missing=missing, residual=residual, halflife=halflife,
-            time_level=time_level, instrument_level=instrument_level,
-        )
-    panel, output, *_ = _fit(
-        data, y, x, window, min_nobs, add_constant, expanding, missing, residual, halflife,
-        time_level, instrument_level, full=False,
+    explicit = missing is not None
+    missing = check_choice("missing", "drop" if missing is None else missing, MISSING_OPTIONS)
+    layout, given_missing = _layout(data, y, x, window, factors, missing, time_level, instrument_level, explicit)
+    options = fit_options(
+        layout, window=window, min_nobs=min_nobs, add_constant=add_constant, expanding=expanding,
+        missing=given_missing, residual=residual, halflife=halflife,
     )
-    return pd.Series(panel.to_caller_order(output.resid), index=panel.index, name="residual", copy=False)
+    output = engine.fit(layout, options, full=False)
+    engine.warn_degenerate_windows(output.status, layout, options.add_constant, stacklevel=2)
+    if layout.wide is not None:
+        frame = layout.wide
+        return pd.DataFrame(output.resid.reshape(frame.shape), index=frame.index, columns=frame.columns, copy=False)
+    return pd.Series(output.resid, index=layout.index, name="residual", copy=False)
+
+
+def _layout(
+    data, y, x, window, factors, missing: str, time_level, instrument_level, explicit: bool
+) -> tuple[Layout, str]:
+    """The layout of the data (a panel, or returns and a factor table), and ``missing``."""
+    calendar = window_spec(window).calendar
+    if factors is None:
+        layout = panel_layout(
+            data, y, x, missing=missing, time_level=time_level, instrument_level=instrument_level,
+            calendar=calendar,
+        )
+        return layout, missing
+    from quantreg.factors import factor_layout
+
+    if x is not None:
+        raise ValueError(
+            "x= and factors= are exclusive: with factors= every column of the factor table is a "
+            "regressor (select them with factors=F[[...]])."
+        )
+    layout = factor_layout(
+        data, factors, y=y, missing=missing if explicit else None, time_level=time_level,
+        instrument_level=instrument_level, calendar=calendar,
+    )
+    return layout, missing

@@ -1,8 +1,9 @@
 """The one place that configures numba for quantreg's kernels.
 
 Every kernel is compiled with float64 arithmetic as written (no ``fastmath``), without the GIL,
-and cached on disk so that a fresh process (or a Dask worker) loads machine code instead of
-compiling again. When numba cannot find a writable cache location (a read-only install with no
+for one signature (callers normalise values to float64 and indices to int64; the number of
+regressors is a run-time argument), and cached on disk so that a fresh process (or a Dask
+worker) loads machine code instead of compiling again. When numba cannot find a writable cache location (a read-only install with no
 ``NUMBA_CACHE_DIR``), the kernels are compiled in memory instead of failing at import time.
 """
 
@@ -12,32 +13,18 @@ from typing import Any, Callable
 
 import numba
 
-__all__ = ["jit", "prange"]
-
-prange = numba.prange
+__all__ = ["jit"]
 
 
-def jit(*, parallel: bool = False, inline: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Decorate a kernel with quantreg's numba settings.
-
-    Parameters
-    ----------
-    parallel : bool
-        Compile with ``parallel=True`` so that ``prange`` loops run on all cores.
-    inline : bool
-        Inline the function into its (jitted) callers at numba IR level: for the small
-        per-row helpers of the hot loops, where a call costs as much as the work.
-    """
+def jit() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorate a kernel with quantreg's numba settings (no forced inlining: a function
+    inlined into its callers is compiled again in each of them)."""
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
-        options = dict(
-            nogil=True, fastmath=False, error_model="numpy", parallel=parallel,
-            inline="always" if inline else "never",
-        )
+        options = dict(nogil=True, fastmath=False, error_model="numpy")
         try:
             return numba.njit(cache=True, **options)(func)
         except RuntimeError:  # "cannot cache function ...: no locator available"
             return numba.njit(cache=False, **options)(func)
 
     return decorate
-

@@ -1,4 +1,4 @@
-"""Heteroskedasticity (and autocorrelation) robust covariances of one window's OLS fit.
+"""Heteroskedasticity (and autocorrelation) robust covariances of one window's OLS fit (numba).
 
 As statsmodels ``OLS(y_w, X_w).fit(cov_type=...)`` (``WLS`` with weights) on the window's valid
 rows ``j`` in time order, with scores ``u_j = w_j z_j e_j``:
@@ -8,18 +8,23 @@ rows ``j`` in time order, with scores ``u_j = w_j z_j e_j``:
   kernel weights ``κ`` (Bartlett ``1 − l/(L + 1)`` or uniform) over lags among the window's rows
   only, times ``n / (n − k)`` when ``use_correction``;
 
-where ``H = (XᵀWX)⁻¹``. With an intercept the sandwich is formed in centred coordinates
+where ``H = (XᵀWX)⁻¹``. :func:`sandwich_kernel` is the finisher: it walks and solves the windows
+again (:func:`quantreg._kernels.ols.fit_chunk`) and forms each estimated window's sandwich from
+its own rows, so that robust errors never broadcast a factor table. With an intercept the sandwich is formed in centred coordinates
 ``z_j = [1, x_j − x̄]`` — where ``H = diag(1/W, S_xx⁻¹)`` — and mapped back to the intercept
 ``c = c̃ − x̄ᵀβ``, so level data lose no digits.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from quantreg._kernels._jit import jit
-from quantreg._kernels.moments import MEAN, WEIGHT
-from quantreg._kernels.windows import x_row
+from quantreg._kernels.linalg import OK, inverse_matrix
+from quantreg._kernels.ols import fit_chunk, new_workspace
+from quantreg._kernels.walk import CHUNK, MEAN, WEIGHT
 
 NONROBUST = 0
 HC0 = 1
@@ -28,57 +33,46 @@ HAC = 3
 
 
 @jit()
-def _inverse_from_linv(fac, k, out):
-    """``S⁻¹ = L⁻ᵀ D⁻¹ L⁻¹`` from the unit-lower ``L⁻¹`` at ``fac[k² + k:]`` and ``1/D`` at
-    ``fac[k²:]`` (left by ``factor_gram(..., want_inverse=True)``)."""
-    linv = k * k + k
-    for i in range(k):
-        for j in range(i, k):
-            acc = 0.0
-            for r in range(j, k):
-                acc += fac[linv + r * k + i] * fac[linv + r * k + j] * fac[k * k + r]
-            out[i, j] = acc
-            out[j, i] = acc
-
-
-@jit()
 def robust_variances(
-    x, xrow, y, start, lo, hi, valid, pos, lam, beta, rec, ri, k, add_const, cov_code,
-    kernel_weights, use_correction, fac, scores, h_inv, meat, lagged, out,
+    x, xrow, y, start, lo, hi, valid, pos, lam, beta, rec, col, k, add_const, cov_code,
+    kernel_weights, use_correction, h_inv, scores, meat, lagged, out,
 ):
-    """Diagonal of the robust covariance of ``[c, β]`` (or ``β``) for the window ``lo … hi``
-    whose moment record is ``rec[ri]``.
+    """Diagonal of the robust covariance of ``[c, β]`` (or ``β``) for the window of segment
+    rows ``lo … hi`` whose record is ``rec[:, col]`` and slopes ``beta[:, col]``.
 
-    ``lo``, ``hi`` are positions in the segment starting at row ``start`` (regressors at
-    ``x[xrow[row]]``, or ``x[row]`` when ``xrow`` is empty), ``pos`` their positions for the
-    weights ``lam ** (pos[hi] − pos[j])``. Scratch: ``scores`` ``(≥ hi − lo + 1, k + 1)``,
-    ``h_inv`` ``(k, k)``, ``meat`` ``(k + 1, k + 1)``, ``lagged`` ``(k + 1)``; ``fac`` is the
-    factorisation left by ``solve_window(..., want_inverse=True)``.
+    Segment row ``j`` is data row ``start + j`` (regressors at ``x[xrow[row]]``, or ``x[row]``
+    when ``xrow`` is empty); ``pos`` gives the weights ``lam ** (pos[hi] − pos[j])``; ``h_inv``
+    is ``S⁻¹`` (:func:`quantreg._kernels.linalg.inverse_matrix`). Scratch: ``scores``
+    ``(≥ hi − lo + 1, k + 1)``, ``meat`` ``(k + 1, k + 1)``, ``lagged`` ``(k + 1)``.
     """
     kp = k + 1 if add_const else k
     off = 1 if add_const else 0
-    mean_y = rec[ri, MEAN + k]
+    mean_y = rec[MEAN + k, col]
     n = 0
     for j in range(lo, hi + 1):
         if not valid[j]:
             continue
         row = start + j
-        xr = x_row(xrow, row)
+        xr = row if xrow.shape[0] == 0 else xrow[row]
         weight = lam ** (pos[hi] - pos[j]) if lam != 1.0 else 1.0
         if add_const:
             e = y[row] - mean_y
             for c in range(k):
-                e -= beta[c] * (x[xr, c] - rec[ri, MEAN + c])
+                e -= beta[c, col] * (x[xr, c] - rec[MEAN + c, col])
             scores[n, 0] = weight * e
             for c in range(k):
-                scores[n, 1 + c] = weight * (x[xr, c] - rec[ri, MEAN + c]) * e
+                scores[n, 1 + c] = weight * (x[xr, c] - rec[MEAN + c, col]) * e
         else:
             e = y[row]
             for c in range(k):
-                e -= beta[c] * x[xr, c]
+                e -= beta[c, col] * x[xr, c]
             for c in range(k):
                 scores[n, c] = weight * x[xr, c] * e
         n += 1
+    if n <= kp:  # an exact fit: no residual variance to estimate
+        for c in range(kp):
+            out[c] = np.nan
+        return
     # meat = Σ_j u_j u_jᵀ + u_j v_jᵀ + v_j u_jᵀ with v_j = Σ_{l=1}^{L} κ_l u_{j−l}
     n_lags = kernel_weights.shape[0] - 1 if cov_code == HAC else 0
     meat[:, :] = 0.0
@@ -96,10 +90,9 @@ def robust_variances(
     for a in range(kp):
         for b in range(a + 1, kp):
             meat[b, a] = meat[a, b]
-    _inverse_from_linv(fac, k, h_inv)
     factor = 1.0
     if cov_code == HC1 or (cov_code == HAC and use_correction):
-        factor = n / (n - kp) if n > kp else np.nan
+        factor = n / (n - kp)
     # slopes: (S⁻¹ M_xx S⁻¹)_cc
     for c in range(k):
         acc = 0.0
@@ -110,11 +103,11 @@ def robust_variances(
     if add_const:
         # centred coordinates: H = diag(1/W, S⁻¹); c = c̃ − x̄ᵀβ, q = S⁻¹x̄:
         # Var(c) = M_00/W² − 2 qᵀM_x0/W + qᵀ M_xx q
-        w_total = rec[ri, WEIGHT]
+        w_total = rec[WEIGHT, col]
         for c in range(k):
             acc = 0.0
             for a in range(k):
-                acc += h_inv[c, a] * rec[ri, MEAN + a]
+                acc += h_inv[c, a] * rec[MEAN + a, col]
             lagged[c] = acc  # q
         var_c = meat[0, 0] / (w_total * w_total)
         for a in range(k):
@@ -122,3 +115,44 @@ def robust_variances(
             for b in range(k):
                 var_c += lagged[a] * meat[1 + a, 1 + b] * lagged[b]
         out[0] = var_c * factor
+
+
+@jit()
+def sandwich_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, bse):
+    """Robust standard errors (``opts.cov_code``) of every estimated window of the segments
+    ``first … last − 1``, into the rows ``pdest[row]`` (or ``dest[row]``, or ``row``) of
+    ``bse``; other rows are not written. Arguments as
+    :func:`quantreg._kernels.ols.ols_kernel`."""
+    k = x.shape[1]
+    add_const = opts.add_const
+    kp = k + 1 if add_const else k
+    longest = 1
+    for g in range(first, last):
+        longest = max(longest, offsets[g + 1] - offsets[g])
+    ws = new_workspace(k, longest, opts.window)
+    seg, _, rec, fac, _, beta, _, linv, _, state, _ = ws
+    starts, pos, valid, _, _, _ = seg
+    h_inv = np.empty((k, k))
+    scores = np.empty((min(opts.window, longest), k + 1))
+    meat = np.empty((k + 1, k + 1))
+    lagged = np.empty(k + 1)
+    variances = np.empty(kp)
+    for g in range(first, last):
+        start = offsets[g]
+        length = offsets[g + 1] - start
+        for t0 in range(0, length, CHUNK):
+            n = fit_chunk(x, xrow, y, offsets, times, g, t0, opts, True, ws)
+            for c in range(n):
+                if state[c] != OK:
+                    continue
+                t = t0 + c
+                row = start + t
+                inverse_matrix(fac, linv, c, k, h_inv)
+                robust_variances(
+                    x, xrow, y, start, starts[t], t, valid, pos, opts.lam, beta, rec, c, k, add_const,
+                    opts.cov_code, opts.kernel_weights, opts.use_correction, h_inv, scores, meat, lagged,
+                    variances,
+                )
+                q = pdest[row] if pdest.shape[0] > 0 else (dest[row] if dest.shape[0] > 0 else row)
+                for j in range(kp):
+                    bse[q, j] = math.sqrt(variances[j])

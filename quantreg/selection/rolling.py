@@ -9,18 +9,10 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from quantreg._kernels.rolling_select import rolling_select_kernel
-from quantreg._kernels.windows import MISSING_DROP, MISSING_SKIP
-from quantreg._parallel import run_segments
-from quantreg.panel import Panel, prepare_panel
+from quantreg import engine
+from quantreg.options import MISSING_OPTIONS, check_bool, check_choice, fit_options
+from quantreg.panel import Layout, panel_layout
 from quantreg.results import STATUS_CATEGORIES
-from quantreg.rolling import (
-    MISSING_OPTIONS,
-    RESIDUAL_OPTIONS,
-    check_choice,
-    check_options,
-    warn_degenerate_windows,
-)
 from quantreg.selection.estimators import Garrote
 
 __all__ = ["RollingSelectResult", "rolling_select"]
@@ -35,29 +27,24 @@ class RollingSelectResult:
     estimator : the (unfitted) estimator whose settings every window used.
     """
 
-    panel: Panel
+    layout: Layout
     estimator: object
     fit_intercept: bool
-    raw_params: np.ndarray
-    raw_resid: np.ndarray
-    raw_fitted: np.ndarray
-    raw_nobs: np.ndarray
-    raw_status: np.ndarray
-    raw_n_iter: np.ndarray
+    output: engine.Selection
 
     def _series(self, values: np.ndarray, name: str) -> pd.Series:
-        return pd.Series(self.panel.to_caller_order(values), index=self.panel.index, name=name)
+        return pd.Series(values, index=self.layout.index, name=name)
 
     @cached_property
     def params(self) -> pd.DataFrame:
         """``const`` (0 without an intercept) and the coefficients of each row's window."""
-        columns = ["const", *self.panel.x_names]
-        return pd.DataFrame(self.panel.to_caller_order(self.raw_params), index=self.panel.index, columns=columns)
+        columns = ["const", *self.layout.x_names]
+        return pd.DataFrame(self.output.params, index=self.layout.index, columns=columns)
 
     @cached_property
     def selected(self) -> pd.DataFrame:
         """Whether each regressor's coefficient is non-zero (NaN where the window was not fitted)."""
-        coefs = self.params[list(self.panel.x_names)]
+        coefs = self.params[list(self.layout.x_names)]
         return (coefs != 0.0).astype("boolean").mask(coefs.isna())
 
     @cached_property
@@ -68,30 +55,29 @@ class RollingSelectResult:
     @cached_property
     def resid(self) -> pd.Series:
         """``y_t − c_t − x_tᵀβ_t`` (or with the previous row's fit when out of sample)."""
-        return self._series(self.raw_resid, "residual")
+        return self._series(self.output.resid, "residual")
 
     @cached_property
     def fitted(self) -> pd.Series:
         """``c + x_tᵀβ`` with the coefficients of :attr:`resid`."""
-        return self._series(self.raw_fitted, "fitted")
+        return self._series(self.output.fitted, "fitted")
 
     @cached_property
     def nobs(self) -> pd.Series:
         """Valid rows in each window."""
-        return self._series(self.raw_nobs, "nobs")
+        return self._series(self.output.nobs, "nobs")
 
     @cached_property
     def n_iter(self) -> pd.Series:
         """Coordinate-descent sweeps spent on each window (0 where not fitted)."""
-        return self._series(self.raw_n_iter, "n_iter")
+        return self._series(self.output.n_iter, "n_iter")
 
     @cached_property
     def status(self) -> pd.Series:
         """As :attr:`quantreg.RollingOLSResult.status`; ``rank_deficient`` also marks the
         garrote's singular least-squares step and singular ridge systems."""
-        codes = self.panel.to_caller_order(self.raw_status).astype(np.int8)
-        values = pd.Categorical.from_codes(codes, categories=list(STATUS_CATEGORIES))
-        return pd.Series(values, index=self.panel.index, name="status")
+        values = pd.Categorical.from_codes(self.output.status, categories=list(STATUS_CATEGORIES))
+        return pd.Series(values, index=self.layout.index, name="status")
 
 
 def _solver_settings(estimator: object) -> tuple[int, np.ndarray, bool, float, int, float, bool]:
@@ -176,41 +162,18 @@ def rolling_select(
     [1.0, 0.0, 0.0]
     """
     missing = check_choice("missing", missing, MISSING_OPTIONS)
-    residual = check_choice("residual", residual, RESIDUAL_OPTIONS)
     kind, penalty, convex, eps, max_iter, tol, fit_intercept = _solver_settings(estimator)
-    panel = prepare_panel(data, y, x, missing=missing, time_level=time_level, instrument_level=instrument_level)
-    windowing = check_options(panel, window, min_nobs, fit_intercept, expanding, halflife)
-    if windowing.spec.calendar:
+    layout = panel_layout(data, y, x, missing=missing, time_level=time_level, instrument_level=instrument_level)
+    options = fit_options(
+        layout, window=window, min_nobs=min_nobs, add_constant=fit_intercept, expanding=expanding,
+        missing=missing, residual=residual, halflife=halflife,
+    )
+    if options.spec.calendar:
         raise ValueError(
             f"rolling_select takes a window in rows; calendar windows ({window!r}) are available "
             "in rolling_ols and rolling_resid."
         )
-    n, k = panel.x.shape
-    params = np.empty((n, k + 1))
-    resid, fitted = np.empty(n), np.empty(n)
-    nobs, status, n_iter = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int8), np.empty(n, dtype=np.int64)
-    kernel = rolling_select_kernel(k)
-    missing_mode = MISSING_SKIP if missing == "skip" else MISSING_DROP
-    garrote = isinstance(estimator, Garrote)
-
-    def run(first: int, last: int) -> None:
-        kernel(
-            panel.x, panel.y, panel.offsets, first, last, windowing.rows, windowing.min_nobs,
-            windowing.need_full, missing_mode, windowing.lam,
-            residual == "out_of_sample", kind, penalty, convex, garrote, eps, max_iter, tol, fit_intercept,
-            bool(warm_start), params, resid, fitted, nobs, status, n_iter,
-        )
-
-    run_segments(run, panel.offsets)
-    warn_degenerate_windows(status, panel, fit_intercept, stacklevel=2)
-    return RollingSelectResult(
-        panel=panel,
-        estimator=estimator,
-        fit_intercept=fit_intercept,
-        raw_params=params,
-        raw_resid=resid,
-        raw_fitted=fitted,
-        raw_nobs=nobs,
-        raw_status=status,
-        raw_n_iter=n_iter,
-    )
+    solver = (kind, penalty, convex, isinstance(estimator, Garrote), eps, max_iter, tol, check_bool("warm_start", warm_start))
+    output = engine.select(layout, options, solver)
+    engine.warn_degenerate_windows(output.status, layout, fit_intercept, stacklevel=2)
+    return RollingSelectResult(layout=layout, estimator=estimator, fit_intercept=fit_intercept, output=output)

@@ -1,0 +1,175 @@
+"""The engine: the only Python code that calls the rolling kernels.
+
+Every path — rolling OLS and residuals, shared factor tables, wide frames, calendar windows,
+robust covariances, per-window diagnostics, rolling selection, Fama-MacBeth cross-sections —
+is one layout (:class:`quantreg.panel.Layout`) and one options object in, arrays out:
+allocate the outputs, run a finisher kernel of the one walk over the layout's segments on all
+cores (:func:`quantreg._parallel.run_segments`), collect, warn once. Outputs are already at the
+caller's positions (``layout.dest``), so wrapping them is only a matter of an index.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import NamedTuple
+
+import numpy as np
+
+from quantreg._kernels.cross_section import cross_section_kernel
+from quantreg._kernels.diagnostics import diagnostics_kernel
+from quantreg._kernels.linalg import ILL_CONDITIONED, RANK_DEFICIENT
+from quantreg._kernels.ols import ols_kernel
+from quantreg._kernels.sandwich import NONROBUST, sandwich_kernel
+from quantreg._kernels.select import select_kernel
+from quantreg._parallel import run_segments
+from quantreg.exceptions import RankDeficientWindowWarning
+from quantreg.options import FitOptions
+from quantreg.panel import Layout
+
+__all__ = ["Fit", "Selection", "CrossSections", "fit", "diagnostics", "select", "cross_sections", "warn_degenerate_windows"]
+
+#: Status of a cell of a wide frame that holds no row.
+NO_ROW = -1
+
+
+class Fit(NamedTuple):
+    """Outputs of a rolling fit. Per-row values (``resid``, ``fitted``, ``nobs``, ``status``:
+    codes of :data:`quantreg.results.STATUS_CATEGORIES`) have ``layout.n_out`` entries, at the
+    caller's rows (or a wide frame's cells); the coefficients' rows (``params``, ``bse``,
+    ``stats``: SSR, centred TSS, uncentred TSS, Σ log w) ``layout.n_rows``. Without ``full``
+    only ``resid`` and ``status`` are filled (the others are empty)."""
+
+    resid: np.ndarray
+    fitted: np.ndarray
+    nobs: np.ndarray
+    status: np.ndarray
+    params: np.ndarray
+    bse: np.ndarray
+    stats: np.ndarray
+
+
+def fit(layout: Layout, options: FitOptions, *, full: bool) -> Fit:
+    """Rolling least squares of every row's window (``full``: coefficients, standard errors —
+    robust ones as ``options.cov`` says — and statistics as well as residuals)."""
+    n_out, n = layout.n_out, layout.n_rows
+    k_params = layout.k + int(options.add_constant)
+    wide = n_out != n or layout.wide is not None
+    out = Fit(
+        resid=np.full(n_out, np.nan) if wide else np.empty(n_out),
+        fitted=(np.full(n_out, np.nan) if wide else np.empty(n_out)) if full else np.empty(0),
+        nobs=np.zeros(n_out if full else 0, dtype=np.int64),
+        status=np.full(n_out, NO_ROW, dtype=np.int8) if wide else np.empty(n_out, dtype=np.int8),
+        params=np.empty((n if full else 0, k_params)),
+        bse=np.empty((n if full else 0, k_params)),
+        stats=np.empty((n if full else 0, 4)),
+    )
+    opts = options.kernel_options(full)
+    _run(ols_kernel, layout, opts, tuple(out))
+    if full and options.cov.code != NONROBUST:
+        _run(sandwich_kernel, layout, opts, out.bse)
+    return out
+
+
+def diagnostics(layout: Layout, options: FitOptions) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: the numerical rank of its window's design (-1 for an empty window) and the
+    condition number of its column-scaled, centred regressors (NaN with fewer than 2 rows), at
+    the caller's rows (``layout.n_out``; rank -1 and NaN where a wide frame has no row)."""
+    rank = np.full(layout.n_out, -1, dtype=np.int64)
+    condition = np.full(layout.n_out, np.nan)
+    _run(diagnostics_kernel, layout, options.kernel_options(False), (rank, condition))
+    return rank, condition
+
+
+class Selection(NamedTuple):
+    """Outputs of a rolling selection, at the caller's rows: ``params`` (n × (k + 1), the
+    intercept — 0 without one — then the coefficients), ``resid``, ``fitted``, ``nobs``,
+    ``status`` and ``n_iter`` (coordinate-descent sweeps)."""
+
+    params: np.ndarray
+    resid: np.ndarray
+    fitted: np.ndarray
+    nobs: np.ndarray
+    status: np.ndarray
+    n_iter: np.ndarray
+
+
+def select(layout: Layout, options: FitOptions, solver: tuple) -> Selection:
+    """Penalised least squares of every row's window; ``solver`` is ``(kind, penalty, convex,
+    garrote, eps, max_iter, tol, warm_start)`` (see :mod:`quantreg._kernels.select`)."""
+    n = layout.n_out
+    out = Selection(
+        params=np.empty((n, layout.k + 1)), resid=np.empty(n), fitted=np.empty(n),
+        nobs=np.empty(n, dtype=np.int64), status=np.empty(n, dtype=np.int8), n_iter=np.empty(n, dtype=np.int64),
+    )
+    kind, penalty, convex, garrote, eps, max_iter, tol, warm_start = solver
+    settings = (
+        int(kind), np.ascontiguousarray(penalty, dtype=np.float64), bool(convex), bool(garrote), float(eps),
+        int(max_iter), float(tol), bool(warm_start),
+    )
+    _run(select_kernel, layout, options.kernel_options(False), tuple(out), settings)
+    return out
+
+
+class CrossSections(NamedTuple):
+    """Outputs of one least-squares fit per segment (date): ``coef`` (segments × (k +
+    add_const)), ``stats`` (SSR, TSS — centred with an intercept), ``nobs`` and ``status``."""
+
+    coef: np.ndarray
+    stats: np.ndarray
+    nobs: np.ndarray
+    status: np.ndarray
+
+
+def cross_sections(layout: Layout, add_constant: bool) -> CrossSections:
+    """Least squares of each segment's complete rows (one cross-section per date)."""
+    g = layout.n_segments
+    out = CrossSections(
+        coef=np.empty((g, layout.k + int(add_constant))), stats=np.empty((g, 2)),
+        nobs=np.empty(g, dtype=np.int64), status=np.empty(g, dtype=np.int8),
+    )
+    run_segments(
+        lambda first, last: cross_section_kernel(
+            layout.x, layout.xrow, layout.y, layout.offsets, first, last, bool(add_constant), tuple(out)
+        ),
+        layout.offsets,
+    )
+    return out
+
+
+def cache_stats() -> dict[str, int]:
+    """Numba dispatcher statistics of the least-squares kernel in this process:
+    ``{"cache_hits": …, "cache_misses": …}`` (a miss means this process compiled it)."""
+    stats = ols_kernel.stats
+    return {"cache_hits": sum(stats.cache_hits.values()), "cache_misses": sum(stats.cache_misses.values())}
+
+
+def _run(kernel, layout: Layout, opts, outs, *extra) -> None:
+    def run(first: int, last: int) -> None:
+        kernel(layout.x, layout.xrow, layout.y, layout.offsets, layout.dest, layout.pdest, layout.times,
+               first, last, opts, outs, *extra)
+
+    run_segments(run, layout.offsets)
+
+
+def warn_degenerate_windows(status: np.ndarray, layout: Layout, add_constant: bool, stacklevel: int) -> None:
+    """One :class:`RankDeficientWindowWarning` counting rank-deficient and ill-conditioned
+    windows, naming any regressor that is constant in every row (it duplicates the intercept)."""
+    n_rank = int(np.count_nonzero(status == RANK_DEFICIENT))
+    n_ill = int(np.count_nonzero(status == ILL_CONDITIONED))
+    if not (n_rank or n_ill):
+        return
+    n_windows = int(np.count_nonzero(status != NO_ROW))
+    message = (
+        f"{n_rank} of {n_windows} windows are rank deficient (a regressor constant within "
+        "the window, or collinear regressors)"
+    )
+    if n_ill:
+        message += f" and {n_ill} are ill conditioned (nearly collinear regressors)"
+    message += "; their outputs are NaN. Inspect result.status to find them."
+    constant = layout.constant_columns() if add_constant else []
+    if constant:
+        message += (
+            f" Regressor(s) {constant} are constant in every row and duplicate the intercept: "
+            "drop them, or pass add_constant=False to use one as the intercept."
+        )
+    warnings.warn(message, RankDeficientWindowWarning, stacklevel=stacklevel + 1)
