@@ -571,11 +571,14 @@ def read_partition(
     *,
     columns: Sequence[str] | None = None,
     date_format: str | None = None,
+    date_option: str = "date_format",
 ) -> pd.DataFrame:
     """Read one unit (all its files) of a dataset as a panel, without scanning the others.
 
     ``columns`` selects data columns (default: all, hive keys other than the instrument
-    excluded); ``date_format`` as in :func:`read_panel`. Rows come in file order.
+    excluded); ``date_format`` as in :func:`read_panel`, and ``date_option`` how the caller
+    names it in error messages (``"--date-format"`` for the command line). Rows come in file
+    order.
     """
     root = Path(path)
     meta = read_metadata(root)
@@ -594,7 +597,7 @@ def read_partition(
         ignore_metadata=True
     )
     return _as_panel(frame, t_name, i_name, f"{root}/{partition.key}", sort=False,
-                     date_format=date_format)
+                     date_format=date_format, date_option=date_option)
 
 
 def open_dataset(path: str | os.PathLike[str]) -> ds.Dataset:
@@ -944,12 +947,13 @@ def _between(panel: pd.DataFrame, t_name: str, start: Any, end: Any) -> pd.DataF
     return panel[keep]
 
 
-def _as_panel(frame: pd.DataFrame, t_name: str, i_name: str, where: str,
-              sort: bool = True, date_format: str | None = None) -> pd.DataFrame:
+def _as_panel(frame: pd.DataFrame, t_name: str, i_name: str, where: str, sort: bool = True,
+              date_format: str | None = None, date_option: str = "date_format") -> pd.DataFrame:
     """Rebuild and validate the (datetime, instrument) MultiIndex of a flat frame."""
     if isinstance(frame[i_name].dtype, pd.CategoricalDtype):  # stored as a dictionary
         frame[i_name] = frame[i_name].astype(frame[i_name].cat.categories.dtype)
-    frame[t_name] = parse_times(frame[t_name], date_format, where=f"'{where}'")
+    frame[t_name] = parse_times(frame[t_name], date_format, where=f"'{where}'",
+                                option=date_option)
     panel = frame.set_index([t_name, i_name])
     if sort:
         panel = panel.sort_index()

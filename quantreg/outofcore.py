@@ -17,7 +17,8 @@ partition it was computed from (relative paths, sizes and modification times in 
 files). A rerun skips partitions whose output carries the current fingerprint, recomputes those
 whose input changed (deleting the stale output first), computes new ones, and deletes the output
 of input partitions that vanished (only files listed in OUT's sidecar). A run with other options
-or another input on the same OUT is refused: repeat the original command, or use a new OUT.
+or another input on the same OUT is refused once that OUT holds results: repeat the original
+command, or use a new OUT (a run that failed before writing any partition is simply replaced).
 """
 
 from __future__ import annotations
@@ -118,6 +119,9 @@ def run_resid_dataset(
     """
     meta = qio.read_metadata(source)
     partitions = qio.list_partitions(source)
+    read = dict(date_format=date_format, date_option="--date-format")
+    if partitions:  # dates that need a format fail here, before anything is written
+        qio.read_partition(source, partitions[0], columns=[], **read)
     job = {"format": _JOB_FORMAT, "input": str(source.resolve()), "options": options,
            "command": command}
     previous = _claim(out_dir, job)
@@ -156,7 +160,7 @@ def run_resid_dataset(
     bar = progress(total=len(plan), initial=report.up_to_date) if progress and todo else None
     try:
         for relative, part, stamp in todo:
-            panel = qio.read_partition(source, part, columns=[*x, y], date_format=date_format)
+            panel = qio.read_partition(source, part, columns=[*x, y], **read)
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", QuantregWarning)
                 resid = run_engine(panel, y, list(x), options["window"], full=False, **engine)
@@ -183,8 +187,9 @@ def run_resid_dataset(
 
 
 def _claim(out_dir: Path, job: dict[str, Any]) -> dict[str, Any]:
-    """Check that ``out_dir`` is new, empty or this job's; write the job file; return the
-    sidecar of the earlier run (empty when there is none)."""
+    """Check that ``out_dir`` is new, empty, this job's, or another job's that wrote no
+    partition yet; write the job file; return the sidecar of the earlier run (empty when there
+    is none)."""
     if out_dir.exists() and not out_dir.is_dir():
         raise NotADirectoryError(errno.ENOTDIR, "INPUT is a dataset directory, so OUTPUT must "
                                  "be a directory, but it is a file", str(out_dir))
@@ -196,13 +201,17 @@ def _claim(out_dir: Path, job: dict[str, Any]) -> dict[str, Any]:
             raise DatasetError(f"cannot read '{job_file}' as JSON: {exc}; choose a new -o "
                                "directory, or delete this one") from exc
         same = ("format", "input", "options")  # the command's spelling may differ
-        if any(previous.get(k) != json.loads(json.dumps(job[k])) for k in same):
+        earlier = qio.read_metadata(out_dir)
+        if all(previous.get(k) == json.loads(json.dumps(job[k])) for k in same):
+            return earlier
+        if any(qio.safe_path(out_dir, f).exists() for f in earlier.get("files", {})):
             raise ValueError(
                 f"'{out_dir}' holds the results of another run ({previous.get('command')}); to "
                 "resume, repeat that command; otherwise choose a new -o directory or delete this "
                 "one"
             )
-        return qio.read_metadata(out_dir)
+        qio.write_text_atomic(job_file, json.dumps(job, indent=1))  # it computed nothing
+        return earlier
     if out_dir.exists() and any(out_dir.iterdir()):
         raise FileExistsError(errno.EEXIST, "output directory exists, is not empty and was not "
                               "written by 'quantreg resid'", str(out_dir))
