@@ -4,16 +4,21 @@ Only argument parsing, file input/output and printing live here; every number co
 library (:func:`quantreg.rolling_ols`, :mod:`quantreg.datasets`, :mod:`quantreg.selection`).
 
 User errors (a missing file, an unknown or non-numeric column, a window too small, an
-unsupported file type...) print one line on stderr and return exit code 2, without a traceback.
-They reach :func:`main` as ``ValueError`` (quantreg's named errors subclass it, and the
-library validates its parameters with it) or ``OSError``; both are caught there and nowhere
-else.
+unsupported file type, an output that would overwrite the input...) print one line on stderr and
+return exit code 2, without a traceback. They reach :func:`main` as ``ValueError`` (quantreg's
+named errors subclass it, and the library validates its parameters with it) or ``OSError``; both
+are caught there and nowhere else. Ctrl-C prints one line and returns 130; every output is
+written atomically, so the same command run again resumes (a directory job) or starts over.
+Input is never reinterpreted: instrument labels of a CSV are text as written, text dates are
+ISO 8601 unless ``--date-format`` gives their format.
 """
 
 from __future__ import annotations
 
 import argparse
 import errno
+import os
+import shlex
 import sys
 import time
 import warnings
@@ -23,7 +28,12 @@ from typing import Any, NoReturn, Sequence
 import numpy as np
 import pandas as pd
 
-from quantreg.exceptions import FileFormatError, QuantregWarning
+from quantreg.exceptions import (
+    FileFormatError,
+    MissingColumnError,
+    QuantregWarning,
+    UnsafeOutputError,
+)
 
 __all__ = ["main"]
 
@@ -34,7 +44,9 @@ _CSV = (".csv", ".csv.gz", ".csv.bz2", ".csv.xz", ".csv.zst")
 _PROGRESS_BATCHES = 50  # a progress bar advances once per batch of instruments
 _PROGRESS_MIN_ROWS = 250_000  # smaller panels finish before a bar would be worth drawing
 _DEMO_PORTFOLIOS = ("NoDur", "BusEq", "S1V5", "S5V1")
+_COMPRESSION = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zst": "zstd"}
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 
 class _Parser(argparse.ArgumentParser):
@@ -55,7 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success, 2 on a user error (one line on stderr) or when ``fan-li`` is unavailable.
+        0 on success, 2 on a user error (one line on stderr) or when ``fan-li`` is unavailable,
+        130 when interrupted (Ctrl-C: one line on stderr).
 
     Examples
     --------
@@ -63,13 +76,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     >>> main(["resid", "no-such-file.parquet", "-o", "out.parquet", "--window", "60"])
     2
     """
-    parser = _build_parser()
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # --help (0) or a usage error (2), already printed
-        return int(exc.code or 0)
-    try:
+        parser = _build_parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # --help (0) or a usage error (2), already printed
+            return int(exc.code or 0)
         return int(args.run(args))
+    except KeyboardInterrupt:
+        print("quantreg: interrupted; run the same command again to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except (ValueError, OSError) as exc:  # QuantregError is a ValueError; see module notes
         print(f"quantreg: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
@@ -91,12 +107,16 @@ def _build_parser() -> argparse.ArgumentParser:
             "Regress y on x per instrument over rolling windows and write the residual of each "
             "row. INPUT is a Parquet file with a (datetime, instrument) MultiIndex (or columns "
             "'datetime' and 'instrument'), or a CSV file with columns 'datetime' and "
-            "'instrument'. OUTPUT (.parquet or .csv) gets one column 'residual' on the same "
-            "index and row order. Bigger-than-memory panels: when INPUT is a directory (a "
-            "Parquet dataset partitioned by instrument or instrument bucket, as written by "
-            "quantreg.io.write_panel), it is processed one partition at a time and OUTPUT is a "
+            "'instrument' (instrument labels are read as text, exactly as written). Text dates "
+            "must be ISO 8601 (YYYY-MM-DD[ HH:MM:SS]) unless --date-format gives their format. "
+            "OUTPUT (.parquet or .csv) gets one column 'residual' on the same index and row "
+            "order; it may not be INPUT. Bigger-than-memory panels: when INPUT is a directory "
+            "(a Parquet dataset partitioned by instrument or instrument bucket, as written by "
+            "quantreg.io.write_panel, or a hive dataset whose top-level folders are "
+            "instrument=...), it is processed one top-level partition at a time and OUTPUT is a "
             "directory with one file per input partition; re-running the same command skips "
-            "the partitions already done."
+            "the partitions whose input did not change, recomputes those that changed, and "
+            "removes the output of partitions that disappeared."
         ),
     )
     resid.add_argument("input", type=Path, metavar="INPUT",
@@ -123,6 +143,9 @@ def _build_parser() -> argparse.ArgumentParser:
     resid.add_argument("--halflife", type=_positive_float, metavar="H",
                        help="exponential weights: a row H rows older weighs half as much")
     resid.add_argument("--no-constant", action="store_true", help="fit without an intercept")
+    resid.add_argument("--date-format", metavar="FORMAT",
+                       help="strftime format of text dates, e.g. '%%d/%%m/%%Y' (default: ISO 8601 "
+                            "only; other text dates stop the run rather than be guessed)")
     resid.set_defaults(run=_run_resid)
 
     demo = commands.add_parser(
@@ -189,18 +212,23 @@ def _run_resid(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     if args.window is None and not args.expanding:
         raise ValueError("--window N is required (or --expanding for windows that only grow)")
+    _check_paths(args.input, args.output)
     if args.input.is_dir():
         return _run_resid_dataset(args, started)
     _file_kind(args.output, "output")  # fail before the work, not after it
-    panel = _read_panel(args.input)
-    options = _resid_options(args)
+    if not args.output.parent.is_dir():
+        raise FileNotFoundError(errno.ENOENT, "output directory not found",
+                                str(args.output.parent))
+    panel = _read_panel(args.input, args.date_format)
+    y, x = _columns(list(panel.columns), args, f"'{args.input}'")
+    options = dict(y=y, x=x, window=args.window, **_engine_options(args))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", QuantregWarning)
         progress = _progress_factory() if len(panel) >= _PROGRESS_MIN_ROWS else None
         resid = _rolling_resid(panel, options, progress=progress)
     for message in dict.fromkeys(_one_line(w.message) for w in caught):
         print(f"quantreg: warning: {message}", file=sys.stderr)
-    _write_panel(resid.to_frame(), args.output)
+    _write_output(resid.to_frame(), args.output)
 
     n_valid = int(resid.notna().sum())
     n_instruments = panel.index.get_level_values(_instrument_level(panel.index)).nunique()
@@ -212,11 +240,9 @@ def _run_resid(args: argparse.Namespace) -> int:
     return 0
 
 
-def _resid_options(args: argparse.Namespace) -> dict[str, Any]:
+def _engine_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The engine's keyword arguments other than y, x and window."""
     return dict(
-        y=args.y,
-        x=args.x,
-        window=args.window,
         min_nobs=args.min_nobs,
         add_constant=not args.no_constant,
         expanding=args.expanding,
@@ -226,109 +252,102 @@ def _resid_options(args: argparse.Namespace) -> dict[str, Any]:
     )
 
 
-# ------------------------------------------------------------------- resid, out of core
-_RESULT_FILE = "residual.parquet"
-_JOB_FILE = "_quantreg_job.json"
+def _columns(available: list, args: argparse.Namespace, where: str) -> tuple[Any, list]:
+    """y and x from --y/--x (default: the last column, and the others), checked against the
+    input's data columns, and --window/--min-nobs against their number, in the CLI's words."""
+    if not available:
+        raise FileFormatError(
+            f"{where} has no data columns besides 'datetime' and 'instrument'; add the "
+            "regressand (and regressor) columns"
+        )
+    y = available[-1] if args.y is None else args.y
+    x = [c for c in available if c != y] if args.x is None else list(args.x)
+    missing = [c for c in dict.fromkeys([y, *x]) if c not in available]
+    if missing:
+        raise MissingColumnError(
+            f"column(s) {missing} given to --y/--x not found in {where}; its data columns are "
+            f"{available}: pass --y/--x with some of them"
+        )
+    if y in x:
+        raise ValueError(f"column {y!r} is both y (--y, default: the last column) and among --x; "
+                         "pass another --y, or leave it out of --x")
+    k = len(x) + (not args.no_constant)
+    if k == 0:
+        raise ValueError(f"no regressors: {where} has only the column {y!r}; give --x columns "
+                         "or leave out --no-constant")
+    with_constant = ", including the constant" if not args.no_constant else ""
+    if args.window is not None and args.window < k:
+        raise ValueError(f"--window {args.window} is smaller than the number of regressors "
+                         f"({k}{with_constant}); use --window {k} or more, or fewer --x columns")
+    if args.min_nobs is not None and (
+        args.min_nobs < k or (args.window is not None and args.min_nobs > args.window)
+    ):
+        at_most = f" and at most --window ({args.window})" if args.window is not None else ""
+        raise ValueError(f"--min-nobs {args.min_nobs} must be at least the number of regressors "
+                         f"({k}{with_constant}){at_most}")
+    return y, x
+
+
+def _check_paths(source: Path, target: Path) -> None:
+    """Refuse an OUTPUT that is INPUT (also through another path, a link or a hard link), lies
+    inside an INPUT dataset, or contains INPUT."""
+    src, dst = source.resolve(), target.resolve()
+    if dst == src or (source.exists() and target.exists() and os.path.samefile(source, target)):
+        raise UnsafeOutputError(f"OUTPUT '{target}' is the INPUT '{source}'; writing it would "
+                                "destroy the input: choose another -o path")
+    if source.is_dir() and dst.is_relative_to(src):
+        raise UnsafeOutputError(f"OUTPUT '{target}' lies inside the INPUT dataset '{source}', "
+                                "whose files it would change: choose a -o path outside it")
+    if src.is_relative_to(dst):
+        raise UnsafeOutputError(f"OUTPUT '{target}' contains the INPUT '{source}': choose a -o "
+                                "path that does not contain the input")
 
 
 def _run_resid_dataset(args: argparse.Namespace, started: float) -> int:
-    """Residuals of a partitioned dataset, one partition in memory at a time, resumable.
-
-    Each input partition ``KEY`` (e.g. ``instrument=A000`` or ``bucket=7``) gives
-    ``OUTPUT/KEY/residual.parquet`` (columns datetime, instrument, residual, in the partition's
-    row order), written under a hidden temporary name and renamed when complete. Partitions
-    whose output exists are skipped, so an interrupted run is finished by running the same
-    command again; ``OUTPUT/_quantreg_job.json`` records the options, and a run with other
-    options on the same OUTPUT is refused.
-    """
-    import json
-
+    """Residuals of a partitioned dataset, one partition in memory at a time, resumable
+    (:mod:`quantreg.outofcore`)."""
     from quantreg import io as qio
-    from quantreg.distributed import run_engine
+    from quantreg.outofcore import run_resid_dataset
 
-    options = _resid_options(args)
-    out_dir = args.output
-    if out_dir.exists() and not out_dir.is_dir():
-        raise NotADirectoryError(errno.ENOTDIR, "INPUT is a dataset directory, so OUTPUT must "
-                                 "be a directory, but it is a file", str(out_dir))
-    meta = qio.read_metadata(args.input)
-    partitions = qio.list_partitions(args.input)
-    allowed = {meta["instrument_level"], qio.BUCKET}
-    if not all(p.key.split("=", 1)[0] in allowed for p in partitions):
-        raise qio.DatasetError(
-            f"'{args.input}' is not partitioned by instrument: every instrument must lie in one "
-            "hive partition (instrument=.../ or bucket=.../). Write the panel with "
-            "quantreg.io.write_panel(df, path) or quantreg.io.write_panel(df, path, n_buckets)."
-        )
-    job = {"input": str(args.input.resolve()), "options": options}
-    job_file = out_dir / _JOB_FILE
-    if job_file.exists():
-        previous = json.loads(job_file.read_text(encoding="utf-8"))
-        if previous != json.loads(json.dumps(job)):
-            raise ValueError(
-                f"'{out_dir}' holds the results of another run (input {previous.get('input')!r}, "
-                f"options {previous.get('options')}); to resume, repeat that command; otherwise "
-                "choose a new -o directory or delete this one"
-            )
-    elif out_dir.exists() and any(out_dir.iterdir()):
-        raise FileExistsError(errno.EEXIST, "output directory exists, is not empty and was not "
-                              "written by 'quantreg resid'", str(out_dir))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    qio.write_text_atomic(job_file, json.dumps(job, indent=1))
-    out_meta = {**meta, "format": "quantreg-panel", "version": 1, "columns": ["residual"]}
-    out_meta.pop("schema", None)  # the input's; the output's is read from its files
-    out_meta.setdefault("partition", None)
-    if out_meta["partition"] is not None:
-        qio.write_text_atomic(out_dir / qio.SIDECAR, json.dumps(out_meta, indent=1))
-
-    todo = [p for p in partitions if not (out_dir / p.key / _RESULT_FILE).exists()]
-    n_rows = n_valid = 0
-    caught_all: dict[str, list[str]] = {}
-    progress = _progress_factory(unit="partition")
-    bar = progress(total=len(partitions), initial=len(partitions) - len(todo)) if (
-        progress and todo
-    ) else None
-    try:
-        for part in todo:
-            target = out_dir / part.key / _RESULT_FILE
-            for stale in target.parent.glob(f".{_RESULT_FILE}.tmp-*"):  # an interrupted write
-                stale.unlink()
-            panel = qio.read_partition(args.input, part)
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", QuantregWarning)
-                resid = run_engine(panel, options["y"], options["x"], options["window"],
-                                   full=False, **{k: v for k, v in options.items()
-                                                  if k not in ("y", "x", "window")})
-            for w in caught:
-                caught_all.setdefault(type(w.message).__name__, []).append(_one_line(w.message))
-            frame = resid.to_frame().reset_index()
-            keys = [kv.split("=", 1)[0] for kv in part.key.split("/") if "=" in kv]
-            frame = frame.drop(columns=[c for c in keys if c in frame.columns])
-            qio.write_atomic(_arrow_table(frame), target)
-            n_rows += len(resid)
-            n_valid += int(resid.notna().sum())
-            del panel, resid, frame
-            if bar is not None:
-                bar.update(1)
-    finally:
-        if bar is not None:
-            bar.close()
-    for name, messages in caught_all.items():
-        extra = f" (and {len(messages) - 1} more partition(s) with {name})" if len(
+    y, x = _columns(qio.panel_columns(args.input), args, f"the dataset '{args.input}'")
+    options = dict(y=args.y, x=args.x, window=args.window, **_engine_options(args),
+                   date_format=args.date_format)
+    report = run_resid_dataset(args.input, args.output, options, y, x,
+                               date_format=args.date_format,
+                               progress=_progress_factory(unit="partition"),
+                               command=_command_line(args))
+    for messages in report.warnings.values():
+        extra = f" (and {len(messages) - 1} more partition(s) with the same warning)" if len(
             messages) > 1 else ""
-        print(f"quantreg: warning: {messages[0]}{extra}", file=sys.stderr)
+        print(f"quantreg: warning: {_one_line(messages[0])}{extra}", file=sys.stderr)
+    removed = f", output of {report.removed:,} vanished partition(s) removed" if (
+        report.removed) else ""
     print(
-        f"quantreg resid: {len(partitions):,} partitions ({len(partitions) - len(todo):,} already "
-        f"done, skipped), {n_rows:,} rows computed, {n_valid:,} residuals "
-        f"({n_rows - n_valid:,} NaN) -> {out_dir} in {time.perf_counter() - started:.2f} s"
+        f"quantreg resid: {report.partitions:,} partitions ({report.up_to_date:,} up to date, "
+        f"{report.recomputed:,} recomputed, {report.new:,} new){removed}, {report.rows:,} rows "
+        f"computed, {report.valid:,} residuals ({report.rows - report.valid:,} NaN) -> "
+        f"{args.output} in {time.perf_counter() - started:.2f} s"
     )
     return 0
 
 
-def _arrow_table(frame: pd.DataFrame) -> Any:
-    import pyarrow as pa
-
-    return pa.Table.from_pandas(frame, preserve_index=False)
+def _command_line(args: argparse.Namespace) -> str:
+    """The ``quantreg resid`` command with these options, spelled with its flags."""
+    words = ["quantreg", "resid", str(args.input), "-o", str(args.output)]
+    for flag, value in (("--y", args.y), ("--window", args.window),
+                        ("--min-nobs", args.min_nobs), ("--halflife", args.halflife),
+                        ("--date-format", args.date_format)):
+        if value is not None:
+            words += [flag, f"{value:g}" if isinstance(value, float) else str(value)]
+    if args.x is not None:
+        words += ["--x", *map(str, args.x)]
+    if args.missing != "drop":
+        words += ["--missing", args.missing]
+    for flag, on in (("--expanding", args.expanding), ("--out-of-sample", args.out_of_sample),
+                     ("--no-constant", args.no_constant)):
+        if on:
+            words.append(flag)
+    return shlex.join(words)
 
 
 def _rolling_resid(panel: pd.DataFrame, options: dict[str, Any], progress: Any) -> pd.Series:
@@ -390,19 +409,34 @@ def _file_kind(path: Path, role: str) -> str:
     )
 
 
-def _read_panel(path: Path) -> pd.DataFrame:
-    """Read a (datetime, instrument) panel from a Parquet or CSV file."""
+def _read_panel(path: Path, date_format: str | None) -> pd.DataFrame:
+    """Read a (datetime, instrument) panel from a Parquet or CSV file, reinterpreting nothing:
+    CSV instrument labels stay text as written, text dates follow :func:`quantreg.io.parse_times`
+    (ISO 8601, or ``--date-format``), stored timestamps are used as they are."""
+    from quantreg.io import parse_times
+
     kind = _file_kind(path, "input")
     if not path.exists():
         raise FileNotFoundError(errno.ENOENT, "input file not found", str(path))
     if path.is_dir():
         raise IsADirectoryError(errno.EISDIR, "input is a directory, expected a file", str(path))
     try:
-        frame = pd.read_parquet(path) if kind == "parquet" else pd.read_csv(path)
-    except (ValueError, pd.errors.ParserError) as exc:
+        frame = pd.read_parquet(path) if kind == "parquet" else _read_csv(path)
+    except (ValueError, pd.errors.ParserError) as exc:  # pyarrow's errors are ValueErrors too
         label = "Parquet" if kind == "parquet" else "CSV"
         raise FileFormatError(f"cannot read '{path}' as {label}: {exc}") from exc
+    parse = dict(where=f"'{path}'", option="--date-format")
     if isinstance(frame.index, pd.MultiIndex):
+        names = list(frame.index.names)
+        if TIME_LEVEL in names and not pd.api.types.is_datetime64_any_dtype(
+            frame.index.get_level_values(TIME_LEVEL).dtype
+        ):
+            level = pd.Series(frame.index.get_level_values(TIME_LEVEL), name=TIME_LEVEL)
+            times = parse_times(level, date_format, **parse)
+            frame.index = pd.MultiIndex.from_arrays(
+                [times if n == TIME_LEVEL else frame.index.get_level_values(n) for n in names],
+                names=names,
+            )
         return frame
     missing = [c for c in (TIME_LEVEL, INSTRUMENT_LEVEL) if c not in frame.columns]
     if missing:
@@ -411,23 +445,40 @@ def _read_panel(path: Path) -> pd.DataFrame:
             f"(datetime, instrument) MultiIndex or columns 'datetime' and 'instrument' "
             f"(found columns {list(frame.columns)})"
         )
-    if kind == "csv" or not pd.api.types.is_datetime64_any_dtype(frame[TIME_LEVEL]):
-        try:
-            times = pd.to_datetime(frame[TIME_LEVEL])
-        except (ValueError, TypeError) as exc:
-            raise FileFormatError(
-                f"column 'datetime' of '{path}' does not hold dates: {exc}"
-            ) from exc
-        frame = frame.assign(**{TIME_LEVEL: times})
+    frame[TIME_LEVEL] = parse_times(frame[TIME_LEVEL], date_format, **parse)
     return frame.set_index([TIME_LEVEL, INSTRUMENT_LEVEL])
 
 
-def _write_panel(frame: pd.DataFrame, path: Path) -> None:
-    """Write a frame with its index to a Parquet or CSV file (chosen by the extension)."""
-    if _file_kind(path, "output") == "parquet":
-        frame.to_parquet(path, index=True)
-    else:
-        frame.to_csv(path, index=True)
+def _read_csv(path: Path) -> pd.DataFrame:
+    """A CSV file with the datetime and instrument columns read as text, exactly as written (no
+    type inference, no NA values); data columns are typed by pyarrow (numbers, NA as missing)."""
+    import lzma
+
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    text = {TIME_LEVEL: pa.string(), INSTRUMENT_LEVEL: pa.string()}
+    options = pacsv.ConvertOptions(column_types=text, strings_can_be_null=False)
+    # pyarrow decompresses .gz, .bz2, .zst itself, not .xz
+    source = lzma.open(path) if path.name.lower().endswith(".xz") else str(path)
+    try:
+        return pacsv.read_csv(source, convert_options=options).to_pandas()
+    finally:
+        if not isinstance(source, str):
+            source.close()
+
+
+def _write_output(frame: pd.DataFrame, path: Path) -> None:
+    """Write a frame with its index to a Parquet or CSV file (chosen by the extension),
+    atomically (:func:`quantreg.io.atomic_open`)."""
+    from quantreg.io import atomic_open
+
+    kind = _file_kind(path, "output")
+    with atomic_open(path) as fh:
+        if kind == "parquet":
+            frame.to_parquet(fh, index=True)
+        else:
+            frame.to_csv(fh, index=True, compression=_COMPRESSION.get(path.suffix.lower()))
 
 
 # --------------------------------------------------------------------------------- demo

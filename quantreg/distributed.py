@@ -6,8 +6,9 @@ Needs the optional extra ``pip install 'quantreg[dask]'`` (``dask[dataframe]`` a
 Windows never straddle partitions, so **every instrument must lie in a single partition**.
 That holds for a frame indexed by instrument with known divisions
 (``ddf.set_index("instrument")``: Dask puts all rows of an index value in one partition), and for
-a Parquet dataset partitioned by instrument or by instrument bucket
-(:func:`quantreg.io.write_panel`), read with one partition per file. Otherwise the functions
+the path of a Parquet dataset, read by :mod:`quantreg.io` with one Dask partition per top-level
+instrument or bucket folder (:func:`quantreg.io.list_partitions`: a complete dataset whose
+partitions hold whole instruments, else an error; keys read as text). Otherwise the functions
 check it (one pass over the instrument column) and raise :class:`PartitionLayoutError`, which
 says how to fix the layout.
 """
@@ -16,13 +17,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Hashable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from quantreg.exceptions import MissingColumnError, PanelError, PartitionLayoutError
-from quantreg.io import BUCKET
 from quantreg.panel import INSTRUMENT_LEVEL, TIME_LEVEL
 
 __all__ = ["load_kernels", "rolling_ols", "rolling_resid", "run_engine"]
@@ -58,9 +59,9 @@ def rolling_resid(
     ----------
     data : dask.dataframe.DataFrame or path-like
         Rows of a panel with the time and instrument as columns (or one of them as the index),
-        each instrument in a single partition. A path is read with
-        ``dask.dataframe.read_parquet(path, split_row_groups=False)`` (one partition per file,
-        as written by :func:`quantreg.io.write_panel`).
+        each instrument in a single partition. A path is the directory of a Parquet dataset
+        (:func:`quantreg.io.write_panel`, or hive folders ``instrument=X/``), read by
+        :func:`quantreg.io.read_partition` with one Dask partition per top-level folder.
     y, x, window : as :func:`quantreg.rolling_resid`
         ``y`` defaults to the last data column and ``x`` to the other data columns (the time
         and instrument columns excluded).
@@ -178,10 +179,9 @@ def _run(data, y, x, window, time_col, instrument_col, check_partitions, options
     unknown = sorted(set(options) - set(_OPTIONS))
     if unknown:
         raise TypeError(f"unexpected keyword argument(s) {unknown}; accepted: {list(_OPTIONS)}.")
-    if isinstance(data, (str, os.PathLike)):
-        data = dd.read_parquet(os.fspath(data), split_row_groups=False)
-        if BUCKET in data.columns:  # the hive key of quantreg.io.write_panel(..., n_buckets)
-            data = data.drop(columns=[BUCKET])
+    from_path = isinstance(data, (str, os.PathLike))
+    if from_path:  # whole instruments per partition by construction: no layout check needed
+        data = _read_dataset(dd, Path(data))
     if not isinstance(data, dd.DataFrame):
         raise PanelError(
             f"expected a dask.dataframe.DataFrame or the path of a Parquet dataset; got "
@@ -210,9 +210,25 @@ def _run(data, y, x, window, time_col, instrument_col, check_partitions, options
     # Run once on a small fake partition: validates every option now (not inside the workers)
     # with the library's own errors, and gives the exact output layout for ``meta``.
     meta = _partition(_fake_partition(meta_frame, time_col, x_names, y_name), **settings).iloc[:0]
-    if check_partitions and not _instrument_divisions(data, instrument_col):
+    if check_partitions and not from_path and not _instrument_divisions(data, instrument_col):
         _check_layout(data, instrument_col, located[instrument_col])
     return data.map_partitions(_partition, meta=meta, empty=meta, **settings)
+
+
+def _read_dataset(dd: Any, root: Path) -> Any:
+    """A dataset as a Dask DataFrame (flat columns), one partition per unit of
+    :func:`quantreg.io.list_partitions`, read with the rules of :mod:`quantreg.io`."""
+    from quantreg.io import list_partitions
+
+    parts = list_partitions(root)
+    meta = _read_flat(parts[0], root).iloc[:0]
+    return dd.from_map(_read_flat, parts, root=root, meta=meta, label="quantreg-read-partition")
+
+
+def _read_flat(partition: Any, root: Path) -> pd.DataFrame:
+    from quantreg.io import read_partition
+
+    return read_partition(root, partition).reset_index()
 
 
 def _locate(frame: pd.DataFrame, name: str) -> str | None:

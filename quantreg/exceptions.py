@@ -104,3 +104,34 @@ class PartitionLayoutError(PanelError):
 
 
 __all__ += ["DatasetError", "PartitionLayoutError"]
+
+
+# --- data integrity at the edges (issue 14) ------------------------------------------------
+class IncompleteDatasetError(DatasetError):
+    """A dataset written by quantreg has no completion marker: the writing run was interrupted
+    (or is still running). Finish it by running the same command again, or read what is there
+    with ``read_panel(..., allow_partial=True)``."""
+
+
+class DatasetLayoutError(DatasetError, PartitionLayoutError):
+    """A dataset's partitions do not hold whole instruments (e.g. ``month=M/instrument=X/`` or
+    ``date=D/``), so it cannot be processed one partition at a time."""
+
+
+class UnsafeOutputError(QuantregError, OSError):
+    """Writing would destroy data quantreg did not write: an output that is (or contains, or lies
+    inside) the input, a folder that is not a quantreg dataset, a file quantreg did not write,
+    or a path through a symbolic link."""
+
+
+class DateFormatError(PanelError):
+    """Dates are not ISO 8601 and no format was given, or do not match the given format."""
+
+
+class PartialDatasetWarning(QuantregWarning):
+    """``read_panel(..., allow_partial=True)`` read a dataset whose writing was not finished; the
+    message gives the partitions read out of the total and the number of rows."""
+
+
+__all__ += ["IncompleteDatasetError", "DatasetLayoutError", "UnsafeOutputError",
+            "DateFormatError", "PartialDatasetWarning"]

@@ -226,16 +226,18 @@ def _bad_inputs(tmp: Path, french_path: Path, synthetic: pd.DataFrame) -> dict[s
 
 BAD_INPUT_MESSAGES = {
     "missing file": r"^quantreg: error: input file not found: '.*nope\.parquet'$",
-    "unknown y": r"^quantreg: error: column\(s\) \['nope'\] not found in the frame; available "
-                 r"columns: \['Mkt-RF', 'SMB', 'HML', 'Mom', 'excess_return'\]\. Pass y= and x= "
-                 r"with existing column names\.$",
-    "unknown x": r"^quantreg: error: column\(s\) \['nope'\] not found in the frame",
+    "unknown y": r"^quantreg: error: column\(s\) \['nope'\] given to --y/--x not found in "
+                 r"'.*french_portfolios\.parquet'; its data columns are \['Mkt-RF', 'SMB', "
+                 r"'HML', 'Mom', 'excess_return'\]: pass --y/--x with some of them$",
+    "unknown x": r"^quantreg: error: column\(s\) \['nope'\] given to --y/--x not found in '",
     "non-numeric": r"^quantreg: error: column 'sector' has non-numeric dtype str; convert it with "
                    r"pd\.to_numeric\(df\['sector'\]\) or leave it out of x/y\.$",
-    "window too small": r"^quantreg: error: window \(3\) is smaller than the number of regressors "
-                        r"\(5, including the constant\); use window >= 5 or fewer regressors\.$",
-    "min_nobs too small": r"^quantreg: error: min_nobs \(2\) must be at least the number of "
-                          r"regressors \(5\) and at most window \(60\)\.$",
+    "window too small": r"^quantreg: error: --window 3 is smaller than the number of regressors "
+                        r"\(5, including the constant\); use --window 5 or more, or fewer --x "
+                        r"columns$",
+    "min_nobs too small": r"^quantreg: error: --min-nobs 2 must be at least the number of "
+                          r"regressors \(5, including the constant\) and at most --window "
+                          r"\(60\)$",
     "no window": r"^quantreg: error: --window N is required \(or --expanding for windows that "
                  r"only grow\)$",
     "window not positive": r"^quantreg resid: error: argument --window: expected a positive "
@@ -252,7 +254,8 @@ BAD_INPUT_MESSAGES = {
     "corrupt parquet": r"^quantreg: error: cannot read '.*corrupt\.parquet' as Parquet: ",
     "missing=raise with NaN": r"^quantreg: error: column 'y' holds \d+ missing value\(s\), first "
                               r"at .*, and missing='raise'",
-    "output directory missing": r"^quantreg: error: .*(non-existent directory|No such file)",
+    "output directory missing": r"^quantreg: error: output directory not found: "
+                                r"'.*/no/such'$",
     "unknown command": r"^quantreg: error: argument {resid,demo,fan-li}: invalid choice: "
                        r"'regress' \(choose from 'resid', 'demo', 'fan-li'\)",
     "no command": r"^quantreg: error: the following arguments are required: ",

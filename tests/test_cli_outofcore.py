@@ -8,6 +8,7 @@ exactly (tolerance 0), on every row and on a sample of instruments read back alo
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,7 @@ from quantreg import cli
 from quantreg import io as qio
 from quantreg.cli import main
 from quantreg.datasets import make_panel
+from quantreg.exceptions import IncompleteDatasetError
 from quantreg.io import read_panel, write_panel
 
 WINDOW = 30
@@ -58,11 +60,13 @@ def test_directory_mode_equals_in_memory(capsys, tmp_path, dataset, expected):
     code, stdout, stderr = run(capsys, *resid_args(dataset, out))
     assert code == 0, stderr
     n_parts = len(qio.list_partitions(dataset))
-    assert f"{n_parts} partitions (0 already done, skipped)" in stdout
+    assert f"{n_parts} partitions (0 up to date, 0 recomputed, {n_parts} new)" in stdout
     assert f"{len(expected):,} rows computed" in stdout
     files = outputs(out)
     assert sum(f.endswith("/residual.parquet") for f in files) == n_parts  # one per partition
-    assert not [f for f in files if ".tmp-" in f]
+    # nothing else: no temporary file left behind
+    assert [f for f in files if not f.endswith("/residual.parquet")] == [
+        "_quantreg.json", "_quantreg_job.json"]
     got = read_panel(out)
     assert list(got.columns) == ["residual"]
     pd.testing.assert_series_equal(got["residual"], expected, check_exact=True,
@@ -88,28 +92,34 @@ def test_interrupted_run_resumes_to_the_same_output(capsys, tmp_path, dataset, e
         return real_write(table, where, **kwargs)
 
     monkeypatch.setattr(qio.pq, "write_table", dies_on_third_write)
-    with pytest.raises(KeyboardInterrupt):
-        main([str(a) for a in resid_args(dataset, out)])
-    capsys.readouterr()
+    code, stdout, stderr = run(capsys, *resid_args(dataset, out))
+    assert (code, stdout) == (130, "")
+    assert stderr == "quantreg: interrupted; run the same command again to resume\n"
     done = [f for f in outputs(out) if f.endswith("residual.parquet")]
     assert len(done) == 2  # two complete files; the third was never renamed into place
-    assert not [f for f in outputs(out) if ".tmp-" in f]
+    assert not [f for f in outputs(out) if f.endswith(".tmp")]  # its temporary file removed
     monkeypatch.undo()
+    with pytest.raises(IncompleteDatasetError, match=r"incomplete: 2 of \d+ partitions were "
+                       r"written .*run the same 'quantreg resid' command again to finish it"):
+        read_panel(out)
 
-    # A crash may also leave a temporary file (e.g. power loss): it must not count as done.
+    # A crash may also leave a temporary file (e.g. power loss): it must not count as done, and
+    # is not deleted (quantreg cannot tell it from a file of the user's).
     victim = out / qio.list_partitions(dataset)[-1].key
     victim.mkdir(parents=True, exist_ok=True)
     (victim / ".residual.parquet.tmp-99999").write_bytes(b"PAR1 partial")
 
     code, stdout, stderr = run(capsys, *resid_args(dataset, out))
     assert code == 0, stderr
-    assert f"{n_parts} partitions (2 already done, skipped)" in stdout
-    assert not [f for f in outputs(out) if ".tmp-" in f]
+    assert f"{n_parts} partitions (2 up to date, 0 recomputed, {n_parts - 2} new)" in stdout
+    assert [f for f in outputs(out) if ".tmp" in f] == [
+        f"{victim.name}/.residual.parquet.tmp-99999"]
     got = read_panel(out)["residual"]
     pd.testing.assert_series_equal(got, expected, check_exact=True, check_freq=False)
 
     code, stdout, _ = run(capsys, *resid_args(dataset, out))  # all done: nothing recomputed
-    assert code == 0 and f"({n_parts} already done, skipped), 0 rows computed" in stdout
+    assert code == 0
+    assert f"({n_parts} up to date, 0 recomputed, 0 new), 0 rows computed" in stdout
 
 
 def test_progress_bar_counts_partitions(capsys, tmp_path, dataset, monkeypatch):
@@ -152,7 +162,9 @@ def test_errors(capsys, tmp_path, panel):
     code, _, err = run(capsys, "resid", src, "-o", out, "--window", WINDOW + 1)
     assert code == 2
     assert err.startswith("quantreg: error: ") and "holds the results of another run" in err
-    assert "'window': 30" in err and "to resume, repeat that command" in err
+    assert re.search(r"holds the results of another run \(quantreg resid .*/p -o .*/r --window "
+                     r"30\); to resume, repeat that command; otherwise choose a new -o "
+                     r"directory or delete this one$", err.strip()), err
 
     (tmp_path / "file.parquet").write_bytes(b"x")
     code, _, err = run(capsys, "resid", src, "-o", tmp_path / "file.parquet", "--window", 30)
@@ -173,7 +185,7 @@ def test_errors(capsys, tmp_path, panel):
     ds.write_dataset(pa.Table.from_pandas(flat, preserve_index=False), by_year, format="parquet",
                      partitioning=["year"], partitioning_flavor="hive")
     code, _, err = run(capsys, "resid", by_year, "-o", tmp_path / "r2", "--window", 30)
-    assert code == 2 and "is not partitioned by instrument" in err
+    assert code == 2 and "is partitioned by 'year' first (e.g. 'year=2000/')" in err
 
     empty = tmp_path / "empty"
     empty.mkdir()

@@ -39,9 +39,8 @@ def assert_equal(got: pd.DataFrame, expected: pd.DataFrame, **kwargs) -> None:
 
 
 def _fragments(root, instruments):
-    meta = qio.read_metadata(root)
-    dataset = qio.open_dataset(root, meta)
-    flt = qio.panel_filter(dataset, meta, instruments, None, None)
+    dataset = qio.open_dataset(root)
+    flt = qio.panel_filter(dataset, qio.read_metadata(root), instruments, None, None)
     return [f.path for f in dataset.get_fragments(filter=flt)]
 
 
