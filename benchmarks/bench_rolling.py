@@ -17,8 +17,7 @@ Sections (targets from issue 2):
    ``compute_rolling_least_squares(...).over("instrument")`` — >= 300x vs the workflow,
    >= 5x vs polars-ols. The two statsmodels anchors are timed on the first assets only
    (``--subset``) and scaled linearly by rows, as they loop over assets;
-2. kernel throughput of ``quantreg._kernels.rolling.rolling_ols_kernel`` on the prepared
-   arrays (>= 15 M rows/s on 2 cores), plus the split of the end-to-end time;
+2. kernel throughput of ``quantreg.engine.fit`` on the prepared layout (>= 15 M rows/s on 2 cores), plus the split of the end-to-end time;
 3. peak extra memory of ``rolling_resid`` in a fresh process (<= 3x the input arrays);
 4. a fresh process's import + first call on a small panel with a warm numba cache (< 1 s);
 5. exactness on price-level data (x = 1e4 + 0.01 e) against an exact per-window reference.
@@ -325,58 +324,35 @@ def kernel_threads() -> int:
 
 
 def kernel_runner(df: pd.DataFrame, window: int):
-    """``(run(full) -> KernelOutput, panel)``: the rolling kernel on the prepared arrays.
+    """``(run(full) -> engine.Fit, layout)``: the engine on the prepared layout — exactly what
+    ``rolling_resid`` (``full=False``) and ``rolling_ols`` (``full=True``) run after validating
+    and laying out the frame (the kernel over all segments on the default threads)."""
+    from quantreg import engine
+    from quantreg.options import fit_options
+    from quantreg.panel import panel_layout
 
-    The arguments are captured from one real ``rolling_resid`` (``full=False``) and
-    ``rolling_ols`` (``full=True``) call of ``quantreg.rolling._run_kernel`` (the kernel over all
-    segments on the default threads, outputs from ``np.empty``) and replayed, so the benchmark
-    times exactly what the public functions run, whatever the kernel's signature.
-    """
-    from quantreg import rolling as qr_rolling
-    from quantreg.panel import Panel
-
-    original = qr_rolling._run_kernel
-    calls = {}
-
-    def spy(*args, **kwargs):
-        out = original(*args, **kwargs)
-        calls[len(calls)] = (args, kwargs)
-        return out
-
-    qr_rolling._run_kernel = spy
-    try:
-        qr_rolling.rolling_resid(df, window=window)
-        qr_rolling.rolling_ols(df, window=window)
-    finally:
-        qr_rolling._run_kernel = original
-    if len(calls) != 2:
-        raise RuntimeError(f"expected one _run_kernel call per function, got {len(calls)}")
-    panel = next(a for a in [*calls[0][0], *calls[0][1].values()] if isinstance(a, Panel))
-
-    def run(full: bool):
-        args, kwargs = calls[1 if full else 0]
-        return original(*args, **kwargs)
-
-    return run, panel
+    layout = panel_layout(df)
+    options = fit_options(layout, window=window)
+    return (lambda full: engine.fit(layout, options, full=full)), layout
 
 
 def bench_kernel(df, size, args, report: C.Report, reference: np.ndarray | None) -> dict:
     import quantreg
-    from quantreg.panel import prepare_panel
+    from quantreg.panel import panel_layout
 
     print("[2] kernel throughput", flush=True)
     n = len(df)
-    run, panel = kernel_runner(df, WINDOW)  # also loads every numba kernel used below
-    k = panel.x.shape[1]
+    run, layout = kernel_runner(df, WINDOW)
+    k = layout.k
     threads = kernel_threads()
-    resid_sorted = run(False).resid
+    resid = run(False).resid  # also loads every numba kernel used below
     run(True)
 
     def wrap():
-        return pd.Series(panel.to_caller_order(resid_sorted), index=panel.index, name="residual")
+        return pd.Series(resid, index=layout.index, name="residual")
 
     # every measurement once per repetition, interleaved, so that they share the machine's load
-    steps = {("prepare", None): lambda: prepare_panel(df)}
+    steps = {("prepare", None): lambda: panel_layout(df)}
     for full in (False, True):
         for n_threads in sorted({threads, 1}, reverse=True):
             steps[(full, n_threads)] = (lambda f=full: run(f))
@@ -404,7 +380,7 @@ def bench_kernel(df, size, args, report: C.Report, reference: np.ndarray | None)
                          f"{seconds / n * 1e9 * n_threads:.0f}", target])
     check = ""
     if reference is not None:  # the kernel computes what rolling_resid returns
-        diff, unmatched = max_abs_diff(panel.to_caller_order(resid_sorted), reference)
+        diff, unmatched = max_abs_diff(resid, reference)
         ok = report.check(diff <= 1e-12 and unmatched == 0, f"kernel vs rolling_resid differ ({diff:.1e})")
         check = f" Kernel residuals vs `rolling_resid`: max abs diff {C.fmt_err(diff)} (agrees: {ok})."
 
@@ -412,19 +388,19 @@ def bench_kernel(df, size, args, report: C.Report, reference: np.ndarray | None)
     t_wrap, t_e2e = best[("wrap", None)], best[("e2e", None)]
     split = C.markdown_table(
         ["step", "best time", "share of end-to-end"],
-        [["`prepare_panel` (validate, convert, sort to instrument-major)", C.fmt_seconds(t_prep),
+        [["`panel_layout` (validate, convert, group by instrument)", C.fmt_seconds(t_prep),
           f"{t_prep / t_e2e:.0%}"],
          ["kernel, residuals only", C.fmt_seconds(t_kern), f"{t_kern / t_e2e:.0%}"],
-         ["back to caller order + Series", C.fmt_seconds(t_wrap), f"{t_wrap / t_e2e:.0%}"],
+         ["wrap as a Series (outputs are already in the caller's order)", C.fmt_seconds(t_wrap), f"{t_wrap / t_e2e:.0%}"],
          ["`rolling_resid` end-to-end", C.fmt_seconds(t_e2e), "100%"]],
     )
     table = C.markdown_table(
         ["kernel call", "threads", "best time", "M rows/s", "ns per row per thread", "target"], rows)
     report.add(
         f"2. Kernel throughput ({size})",
-        "`quantreg.rolling._run_kernel` (the kernel over all segments + thread dispatch) on the "
-        f"prepared arrays ({n:,} rows, {k} factors + intercept, window {WINDOW}, "
-        f"{len(panel.offsets) - 1} instruments); best of {args.repeat} interleaved runs (each "
+        "`quantreg.engine.fit` (the kernel over all segments + thread dispatch) on the "
+        f"prepared layout ({n:,} rows, {k} factors + intercept, window {WINDOW}, "
+        f"{layout.n_segments} instruments); best of {args.repeat} interleaved runs (each "
         "step below once per round). Shares are ratios of best times, so they need not add up "
         f"to 100%.{check}\n\n{table}\n\nSplit of `rolling_resid` (same panel):\n\n{split}",
     )

@@ -17,10 +17,12 @@ import numpy as np
 
 from quantreg._kernels.cross_section import cross_section_kernel
 from quantreg._kernels.diagnostics import diagnostics_kernel
-from quantreg._kernels.linalg import ILL_CONDITIONED, RANK_DEFICIENT
+from quantreg._kernels.linalg import ILL_CONDITIONED, RANK_DEFICIENT, solution_rows
 from quantreg._kernels.ols import ols_kernel
+from quantreg._kernels.options import Options
 from quantreg._kernels.sandwich import NONROBUST, sandwich_kernel
 from quantreg._kernels.select import select_kernel
+from quantreg._kernels.walk import CHUNK, CHUNK_COLS, record_size
 from quantreg._parallel import run_segments
 from quantreg.exceptions import RankDeficientWindowWarning
 from quantreg.options import FitOptions
@@ -127,12 +129,13 @@ def cross_sections(layout: Layout, add_constant: bool) -> CrossSections:
         coef=np.empty((g, layout.k + int(add_constant))), stats=np.empty((g, 2)),
         nobs=np.empty(g, dtype=np.int64), status=np.empty(g, dtype=np.int8),
     )
-    run_segments(
-        lambda first, last: cross_section_kernel(
-            layout.x, layout.xrow, layout.y, layout.offsets, first, last, bool(add_constant), tuple(out)
-        ),
-        layout.offsets,
+    # one window as long as the longest segment: each segment's last row sees all its rows
+    opts = Options(
+        window=layout.longest, span=0, min_nobs=1, need_full=False, skip_missing=False,
+        add_const=bool(add_constant), lam=1.0, out_of_sample=False, full=False, cov_code=NONROBUST,
+        use_correction=False, kernel_weights=np.ones(1),
     )
+    _run(cross_section_kernel, layout, opts, tuple(out))
     return out
 
 
@@ -143,10 +146,31 @@ def cache_stats() -> dict[str, int]:
     return {"cache_hits": sum(stats.cache_hits.values()), "cache_misses": sum(stats.cache_misses.values())}
 
 
+def workspace(k: int, longest: int, window: int) -> tuple[np.ndarray, ...]:
+    """Scratch of one kernel call over segments of up to ``longest`` rows and windows of up to
+    ``window`` rows, for ``k`` regressors: ``(seg, segf, front, work, cur, istate, rec, sol,
+    state, need)`` (see :mod:`quantreg._kernels.walk` and :mod:`quantreg._kernels.ols`).
+    Allocated here, flat, so that the kernels neither allocate nor unpack nested tuples."""
+    p = k + 1
+    size = record_size(p)
+    n_sol = solution_rows(k)[-1]
+    return (
+        np.empty((4, longest + 1), dtype=np.int64), np.empty((2, longest + 1)),
+        np.empty((size, min(window, longest) + 8)), np.empty((2 * size + p + 3, CHUNK_COLS)),
+        np.empty(size + p + 1), np.empty(3 + CHUNK, dtype=np.int64), np.empty((size, CHUNK_COLS)),
+        np.empty((n_sol, CHUNK_COLS)), np.empty(CHUNK, dtype=np.int8), np.empty(CHUNK, dtype=np.bool_),
+    )
+
+
+def _longest(offsets: np.ndarray, first: int, last: int) -> int:
+    return max(int(np.diff(offsets[first:last + 1]).max(initial=0)), 1)
+
+
 def _run(kernel, layout: Layout, opts, outs, *extra) -> None:
     def run(first: int, last: int) -> None:
+        ws = workspace(layout.k, _longest(layout.offsets, first, last), opts.window)
         kernel(layout.x, layout.xrow, layout.y, layout.offsets, layout.dest, layout.pdest, layout.times,
-               first, last, opts, outs, *extra)
+               first, last, opts, outs, ws, *extra)
 
     run_segments(run, layout.offsets)
 

@@ -12,14 +12,15 @@ from __future__ import annotations
 import numpy as np
 
 from quantreg._kernels._jit import jit
-from quantreg._kernels.linalg import ILL_CONDITIONED, MISSING, OK, WARMUP, solve_chunk
-from quantreg._kernels.ols import new_workspace
-from quantreg._kernels.walk import CHUNK, MEAN, WEIGHT, begin_segment, cov_at, walk_chunk
+from quantreg._kernels.linalg import ILL_CONDITIONED, MISSING, OK, WARMUP, solution_rows, solve_chunk
+from quantreg._kernels.walk import CHUNK, INVALID_BEFORE, MEAN, WEIGHT, begin_segment, cov_at, walk_chunk
 
 
 @jit()
-def cross_section_kernel(x, xrow, y, offsets, first, last, add_const, outs):
-    """Least squares of each segment ``g`` in ``first … last − 1`` on its complete rows.
+def cross_section_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, outs, ws):
+    """Least squares of each segment ``g`` in ``first … last − 1`` on its complete rows
+    (``opts``: a window as long as any segment, unweighted; ``opts.add_const``; ``dest``,
+    ``pdest`` and ``times`` are not used).
 
     ``outs = (coef, stats, nobs, status)``, row ``g``: ``coef`` ``[intercept,] β`` (NaN unless
     solved), ``stats`` ``[SSR, TSS]`` (TSS centred with an intercept, raw without), ``nobs``
@@ -30,17 +31,14 @@ def cross_section_kernel(x, xrow, y, offsets, first, last, add_const, outs):
     coef, stats, nobs, status = outs
     k = x.shape[1]
     p = k + 1
+    add_const = opts.add_const
     n_coef = k + (1 if add_const else 0)
-    longest = 1
+    seg, segf, front, work, cur, istate, rec, sol, state, need = ws
+    _, b0, s0, _, _, _, _ = solution_rows(k)
     for g in range(first, last):
-        longest = max(longest, offsets[g + 1] - offsets[g])
-    ws = new_workspace(k, longest, longest)
-    seg, walk, rec, fac, u, beta, ssr, linv, inv_diag, state, need = ws
-    _, _, _, invalid_before, _, _ = seg
-    no_times = np.empty(0, dtype=np.int64)
-    for g in range(first, last):
-        start, length = begin_segment(x, xrow, y, offsets, g, no_times, longest, 0, 1.0, seg, walk)
-        count = length - invalid_before[length]
+        start, length = begin_segment(x, xrow, y, offsets, g, times, opts.window, opts.span, opts.lam, seg, segf,
+                                      istate)
+        count = length - seg[INVALID_BEFORE, length]
         nobs[g] = count
         for j in range(n_coef):
             coef[g, j] = np.nan
@@ -55,10 +53,11 @@ def cross_section_kernel(x, xrow, y, offsets, first, last, add_const, outs):
         t0 = ((length - 1) // CHUNK) * CHUNK  # the last chunk: only the segment's last row
         for t in range(t0, length):
             need[t - t0] = t == length - 1
-        walk_chunk(x, xrow, y, start, seg, t0, length, need, False, walk, rec, k)
+        walk_chunk(x, xrow, y, start, seg, segf, t0, length, need, opts.lam != 1.0, front, work, cur, istate, rec, k)
         c = length - 1 - t0
-        state[c] = OK
-        solve_chunk(rec, c, c + 1, k, add_const, False, state, fac, u, beta, ssr, linv, inv_diag)
+        for j in range(c + 1):
+            state[j] = OK
+        solve_chunk(rec, c + 1, k, add_const, opts.full, state, sol)
         if state[c] == ILL_CONDITIONED:  # solved all the same (a cross-section is one fit, as in linearmodels)
             state[c] = OK
         status[g] = state[c]
@@ -67,11 +66,11 @@ def cross_section_kernel(x, xrow, y, offsets, first, last, add_const, outs):
         stats[g, 1] = syy if add_const else syy + rec[WEIGHT, c] * mean_y * mean_y
         if state[c] != OK:
             continue
-        stats[g, 0] = ssr[c]
+        stats[g, 0] = sol[s0, c]
         offset = 1 if add_const else 0
         intercept = mean_y
         for j in range(k):
-            coef[g, offset + j] = beta[j, c]
-            intercept -= beta[j, c] * rec[MEAN + j, c]
+            coef[g, offset + j] = sol[b0 + j, c]
+            intercept -= sol[b0 + j, c] * rec[MEAN + j, c]
         if add_const:
             coef[g, 0] = intercept

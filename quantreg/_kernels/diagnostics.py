@@ -17,41 +17,38 @@ import numpy as np
 
 from quantreg._kernels._jit import jit
 from quantreg._kernels.linalg import window_condition, window_rank
-from quantreg._kernels.ols import new_workspace
-from quantreg._kernels.walk import CHUNK, begin_segment, walk_chunk
+from quantreg._kernels.walk import CHUNK, INVALID_BEFORE, STARTS, begin_segment, walk_chunk
 
 
 @jit()
-def diagnostics_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, outs):
+def diagnostics_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, outs, ws):
     """Per row of the segments ``first … last − 1``: ``rank[dest[row]]`` (-1 for an empty
     window) and ``condition[dest[row]]`` (NaN with fewer than 2 rows), ``outs = (rank,
     condition)``; windows and arguments as :func:`quantreg._kernels.ols.ols_kernel`."""
     rank, condition = outs
+    seg, segf, front, work, cur, istate, rec, _, _, need = ws
     k = x.shape[1]
-    longest = 1
-    for g in range(first, last):
-        longest = max(longest, offsets[g + 1] - offsets[g])
-    ws = new_workspace(k, longest, opts.window)
-    seg, walk, rec, _, _, _, _, _, _, _, need = ws
-    starts, _, _, invalid_before, _, _ = seg
     lower = np.empty((k, k))
     corr = np.empty((k, k))
     eig = np.empty(k)
     full_rank = k + (1 if opts.add_const else 0)
     for g in range(first, last):
-        start, length = begin_segment(x, xrow, y, offsets, g, times, opts.window, opts.span, opts.lam, seg, walk)
+        start, length = begin_segment(x, xrow, y, offsets, g, times, opts.window, opts.span, opts.lam, seg, segf,
+                                      istate)
         for t0 in range(0, length, CHUNK):
             t1 = min(t0 + CHUNK, length)
             for t in range(t0, t1):
-                need[t - t0] = invalid_before[t + 1] - invalid_before[starts[t]] < t - starts[t] + 1
-            walk_chunk(x, xrow, y, start, seg, t0, t1, need, opts.lam != 1.0, walk, rec, k)
+                s = seg[STARTS, t]
+                need[t - t0] = seg[INVALID_BEFORE, t + 1] - seg[INVALID_BEFORE, s] < t - s + 1
+            walk_chunk(x, xrow, y, start, seg, segf, t0, t1, need, opts.lam != 1.0, front, work, cur, istate, rec, k)
             for t in range(t0, t1):
                 c = t - t0
+                if not need[c]:
+                    continue
                 row = start + t
                 d = dest[row] if dest.shape[0] > 0 else row
-                count = t - starts[t] + 1 - (invalid_before[t + 1] - invalid_before[starts[t]])
-                if count == 0:
-                    continue
+                s = seg[STARTS, t]
+                count = t - s + 1 - (seg[INVALID_BEFORE, t + 1] - seg[INVALID_BEFORE, s])
                 r = window_rank(rec, c, k, opts.add_const, lower)
                 rank[d] = r
                 if count < 2:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numba import uint64
 
 from quantreg._kernels._jit import jit
 from quantreg._kernels.walk import MEAN, WEIGHT, cov_at
@@ -46,168 +47,161 @@ CONST_TOL = 64.0 * np.finfo(np.float64).eps
 
 
 @jit()
-def factor_size(k: int) -> int:
-    """Rows of a factorisation buffer: ``L`` (strictly lower, packed: ``L_ij`` at
-    ``i(i−1)/2 + j``), then ``1/D`` (``k``)."""
-    return k * (k - 1) // 2 + k
+def solution_rows(k: int):
+    """Rows of the ``sol`` buffer of :func:`solve_chunk` for ``k`` regressors:
+    ``(u, beta, ssr, linv, inv_diag, fit, total)`` — the first row of each block. Rows ``0 …``
+    hold the factorisation: ``L_ij`` (``i > j``) at ``i(i−1)/2 + j``, ``1/D_j`` at
+    ``k(k−1)/2 + j``."""
+    u = k * (k - 1) // 2 + k
+    beta = u + k
+    ssr = beta + k
+    linv = ssr + 1
+    inv_diag = linv + k * (k - 1) // 2
+    fit = inv_diag + k + 1
+    return u, beta, ssr, linv, inv_diag, fit, fit + 1
 
 
 @jit()
-def solve_chunk(rec, c0, c1, k, add_const, want_inverse, status, fac, u, beta, ssr, linv, inv_diag):
-    """Least squares of the windows ``rec[:, c]``, chunk columns ``c0 … c1 − 1``.
+def solve_chunk(rec, n, k, add_const, want_inverse, status, sol):
+    """Least squares of the windows ``rec[:, c]``, chunk columns ``0 … n − 1``.
 
-    For the columns whose ``status[c]`` is :data:`OK`: ``S = L D Lᵀ`` into ``fac[:, c]``
-    (:func:`factor_size`), then the slopes ``beta[:, c]`` and ``ssr[c]``; ``status[c]`` becomes
-    :data:`RANK_DEFICIENT` or :data:`ILL_CONDITIONED` when a pivot says so (module docstring).
-    With ``want_inverse``: the strictly lower part of the unit lower ``L⁻¹`` into ``linv``
-    (k(k−1)/2 rows) and the diagonal of ``S⁻¹`` into ``inv_diag[:k, c]`` — with an intercept,
-    ``inv_diag[k, c] = 1/W + x̄ᵀ S⁻¹ x̄``, its variance factor. ``u`` (k rows) is scratch.
-    Other columns receive unspecified values. ``L_ij`` (``i > j``) sits at row ``i(i−1)/2 + j``
-    of ``fac`` and ``linv``; ``1/D_j`` at row ``k(k−1)/2 + j`` of ``fac``.
+    Into the column ``c`` of ``sol`` (blocks of rows: :func:`solution_rows`), for the windows
+    whose ``status[c]`` is :data:`OK`: ``S = L D Lᵀ``, then the slopes (``beta`` block) and
+    ``SSR`` (``ssr`` row); ``status[c]`` becomes :data:`RANK_DEFICIENT` or
+    :data:`ILL_CONDITIONED` when a pivot says so (module docstring). With ``want_inverse``:
+    the strictly lower part of the unit lower ``L⁻¹`` (``linv`` block) and the diagonal of
+    ``S⁻¹`` (``inv_diag`` block, ``k`` rows) — with an intercept, one more row
+    ``1/W + x̄ᵀ S⁻¹ x̄``, its variance factor. The ``u`` block is scratch. Other columns receive
+    unspecified values.
 
-    Every loop runs over 1-D views of the chunk's columns, innermost, so that it vectorises.
+    Every loop runs over the chunk's columns innermost, with an unsigned index (no negative-
+    index wrap-around to check), so that it vectorises. (Callers pass run-time values only: a
+    literal argument would make numba compile another specialisation.)
     """
     p = k + 1
-    n = c1 - c0
     inv_d = k * (k - 1) // 2
-    w = rec[WEIGHT, c0:c1]
-    st = status[c0:c1]
-    # S = L D Lᵀ; fac[L_ij] holds L_ij·D_j until row i is final, the pivot slot D_j until 1/D_j
+    u0, b0, s0, l0, i0, _, _ = solution_rows(k)
+    lo, hi = uint64(0), uint64(n)
+    # S = L D Lᵀ; sol[L_ij] holds L_ij·D_j until row i is final, the pivot slot D_j until 1/D_j
     for j in range(k):
         cj = cov_at(p, j)
-        m_j = rec[MEAN + j, c0:c1]
+        mj = MEAN + j
         for i in range(j, k):
-            acc = fac[(i * (i - 1)) // 2 + j if i > j else inv_d + j, c0:c1]
-            s_ij = rec[cj + i - j, c0:c1]
-            if add_const:
-                for c in range(n):
-                    acc[c] = s_ij[c]
-            else:
-                m_i = rec[MEAN + i, c0:c1]
-                for c in range(n):
-                    acc[c] = s_ij[c] + w[c] * m_i[c] * m_j[c]
+            at = (i * (i - 1)) // 2 + j if i > j else inv_d + j
+            ci = cj + i - j
+            mi = MEAN + i
+            for c in range(lo, hi):
+                sol[at, c] = rec[ci, c] if add_const else rec[ci, c] + rec[WEIGHT, c] * rec[mi, c] * rec[mj, c]
             for l in range(j):
-                l_i = fac[(i * (i - 1)) // 2 + l, c0:c1]
-                l_j = fac[(j * (j - 1)) // 2 + l, c0:c1]
-                d_l = fac[inv_d + l, c0:c1]
-                for c in range(n):
-                    acc[c] -= l_i[c] * l_j[c] * d_l[c]
-        pivot = fac[inv_d + j, c0:c1]
-        diag = rec[cj, c0:c1]
-        for c in range(n):
+                il = (i * (i - 1)) // 2 + l
+                jl = (j * (j - 1)) // 2 + l
+                dl = inv_d + l
+                for c in range(lo, hi):
+                    sol[at, c] -= sol[il, c] * sol[jl, c] * sol[dl, c]
+        dj = inv_d + j
+        for c in range(lo, hi):
+            pivot = sol[dj, c]
+            diag = rec[cj, c]
+            m_j = rec[mj, c]
+            w = rec[WEIGHT, c]
             if add_const:
-                spread = CONST_TOL * m_j[c]
-                constant = diag[c] <= spread * spread * w[c]
-                scale = diag[c]
+                spread = CONST_TOL * m_j
+                constant = diag <= spread * spread * w
+                scale = diag
             else:
                 constant = False
-                scale = diag[c] + w[c] * m_j[c] * m_j[c]
-            if st[c] == OK or st[c] == ILL_CONDITIONED:
-                if constant or not pivot[c] > RANK_TOL * scale:
-                    st[c] = RANK_DEFICIENT
-                elif pivot[c] < ILL_TOL * scale:
-                    st[c] = ILL_CONDITIONED
-            pivot[c] = 1.0 / pivot[c]
+                scale = diag + w * m_j * m_j
+            if status[c] == OK or status[c] == ILL_CONDITIONED:
+                if constant or not pivot > RANK_TOL * scale:
+                    status[c] = RANK_DEFICIENT
+                elif pivot < ILL_TOL * scale:
+                    status[c] = ILL_CONDITIONED
+            sol[dj, c] = 1.0 / pivot
     for i in range(1, k):  # unit lower L: L_ij = (L_ij·D_j) / D_j
         for j in range(i):
-            l_ij = fac[(i * (i - 1)) // 2 + j, c0:c1]
-            d_j = fac[inv_d + j, c0:c1]
-            for c in range(n):
-                l_ij[c] *= d_j[c]
+            ij = (i * (i - 1)) // 2 + j
+            dj = inv_d + j
+            for c in range(lo, hi):
+                sol[ij, c] *= sol[dj, c]
     # u = L⁻¹ s_xy, SSR = s_yy − uᵀD⁻¹u, β = L⁻ᵀ D⁻¹ u
-    out_ssr = ssr[c0:c1]
-    m_y = rec[MEAN + k, c0:c1]
-    s_yy = rec[cov_at(p, k), c0:c1]
-    for c in range(n):
-        out_ssr[c] = s_yy[c] if add_const else s_yy[c] + w[c] * m_y[c] * m_y[c]
+    cy = cov_at(p, k)
+    my = MEAN + k
+    for c in range(lo, hi):
+        sol[s0, c] = rec[cy, c] if add_const else rec[cy, c] + rec[WEIGHT, c] * rec[my, c] * rec[my, c]
     for i in range(k):
-        u_i = u[i, c0:c1]
-        s_iy = rec[cov_at(p, i) + k - i, c0:c1]
-        if add_const:
-            for c in range(n):
-                u_i[c] = s_iy[c]
-        else:
-            m_i = rec[MEAN + i, c0:c1]
-            for c in range(n):
-                u_i[c] = s_iy[c] + w[c] * m_i[c] * m_y[c]
+        ci = cov_at(p, i) + k - i
+        mi = MEAN + i
+        di = inv_d + i
+        for c in range(lo, hi):
+            sol[u0 + i, c] = rec[ci, c] if add_const else rec[ci, c] + rec[WEIGHT, c] * rec[mi, c] * rec[my, c]
         for l in range(i):
-            l_il = fac[(i * (i - 1)) // 2 + l, c0:c1]
-            u_l = u[l, c0:c1]
-            for c in range(n):
-                u_i[c] -= l_il[c] * u_l[c]
-        d_i = fac[inv_d + i, c0:c1]
-        for c in range(n):
-            out_ssr[c] -= u_i[c] * u_i[c] * d_i[c]
-    for c in range(n):
-        if not out_ssr[c] > 0.0:
-            out_ssr[c] = 0.0
+            il = (i * (i - 1)) // 2 + l
+            for c in range(lo, hi):
+                sol[u0 + i, c] -= sol[il, c] * sol[u0 + l, c]
+        for c in range(lo, hi):
+            sol[s0, c] -= sol[u0 + i, c] * sol[u0 + i, c] * sol[di, c]
+    for c in range(lo, hi):
+        if not sol[s0, c] > 0.0:
+            sol[s0, c] = 0.0
     for i in range(k - 1, -1, -1):
-        b_i = beta[i, c0:c1]
-        u_i = u[i, c0:c1]
-        d_i = fac[inv_d + i, c0:c1]
-        for c in range(n):
-            b_i[c] = u_i[c] * d_i[c]
+        di = inv_d + i
+        for c in range(lo, hi):
+            sol[b0 + i, c] = sol[u0 + i, c] * sol[di, c]
         for l in range(i + 1, k):
-            l_li = fac[(l * (l - 1)) // 2 + i, c0:c1]
-            b_l = beta[l, c0:c1]
-            for c in range(n):
-                b_i[c] -= l_li[c] * b_l[c]
+            li = (l * (l - 1)) // 2 + i
+            for c in range(lo, hi):
+                sol[b0 + i, c] -= sol[li, c] * sol[b0 + l, c]
     if not want_inverse:
         return
     # (L⁻¹)_ij = −L_ij − Σ_{l=j+1}^{i−1} L_il (L⁻¹)_lj; diag(S⁻¹)_j = Σ_{i≥j} (L⁻¹)_ij² / D_i
     for i in range(1, k):
         for j in range(i):
             at = (i * (i - 1)) // 2 + j
-            v_ij = linv[at, c0:c1]
-            l_ij = fac[at, c0:c1]
-            for c in range(n):
-                v_ij[c] = -l_ij[c]
+            for c in range(lo, hi):
+                sol[l0 + at, c] = -sol[at, c]
             for l in range(j + 1, i):
-                l_il = fac[(i * (i - 1)) // 2 + l, c0:c1]
-                v_lj = linv[(l * (l - 1)) // 2 + j, c0:c1]
-                for c in range(n):
-                    v_ij[c] -= l_il[c] * v_lj[c]
+                il = (i * (i - 1)) // 2 + l
+                lj = (l * (l - 1)) // 2 + j
+                for c in range(lo, hi):
+                    sol[l0 + at, c] -= sol[il, c] * sol[l0 + lj, c]
     for j in range(k):
-        out_j = inv_diag[j, c0:c1]
-        d_j = fac[inv_d + j, c0:c1]
-        for c in range(n):
-            out_j[c] = d_j[c]
+        for c in range(lo, hi):
+            sol[i0 + j, c] = sol[inv_d + j, c]
         for i in range(j + 1, k):
-            v_ij = linv[(i * (i - 1)) // 2 + j, c0:c1]
-            d_i = fac[inv_d + i, c0:c1]
-            for c in range(n):
-                out_j[c] += v_ij[c] * v_ij[c] * d_i[c]
+            ij = (i * (i - 1)) // 2 + j
+            di = inv_d + i
+            for c in range(lo, hi):
+                sol[i0 + j, c] += sol[l0 + ij, c] * sol[l0 + ij, c] * sol[di, c]
     if add_const:  # 1/W + Σ_i (L⁻¹ x̄)_i² / D_i, with u as scratch for L⁻¹ x̄
-        out_c = inv_diag[k, c0:c1]
-        for c in range(n):
-            out_c[c] = 1.0 / w[c]
+        for c in range(lo, hi):
+            sol[i0 + k, c] = 1.0 / rec[WEIGHT, c]
         for i in range(k):
-            q_i = u[i, c0:c1]
-            m_i = rec[MEAN + i, c0:c1]
-            for c in range(n):
-                q_i[c] = m_i[c]
+            mi = MEAN + i
+            di = inv_d + i
+            for c in range(lo, hi):
+                sol[u0 + i, c] = rec[mi, c]
             for l in range(i):
-                v_il = linv[(i * (i - 1)) // 2 + l, c0:c1]
-                m_l = rec[MEAN + l, c0:c1]
-                for c in range(n):
-                    q_i[c] += v_il[c] * m_l[c]
-            d_i = fac[inv_d + i, c0:c1]
-            for c in range(n):
-                out_c[c] += q_i[c] * q_i[c] * d_i[c]
+                il = (i * (i - 1)) // 2 + l
+                ml = MEAN + l
+                for c in range(lo, hi):
+                    sol[u0 + i, c] += sol[l0 + il, c] * rec[ml, c]
+            for c in range(lo, hi):
+                sol[i0 + k, c] += sol[u0 + i, c] * sol[u0 + i, c] * sol[di, c]
 
 
 @jit()
-def inverse_matrix(fac, linv, col, k, out):
+def inverse_matrix(sol, col, k, out):
     """``S⁻¹ = L⁻ᵀ D⁻¹ L⁻¹`` of window ``col`` (after :func:`solve_chunk` with
     ``want_inverse``) into ``out`` (k × k)."""
     inv_d = k * (k - 1) // 2
+    l0 = solution_rows(k)[3]
     for i in range(k):
         for j in range(i, k):
             acc = 0.0
             for r in range(j, k):
-                l_ri = 1.0 if r == i else linv[(r * (r - 1)) // 2 + i, col]
-                l_rj = 1.0 if r == j else linv[(r * (r - 1)) // 2 + j, col]
-                acc += l_ri * l_rj * fac[inv_d + r, col]
+                l_ri = 1.0 if r == i else sol[l0 + (r * (r - 1)) // 2 + i, col]
+                l_rj = 1.0 if r == j else sol[l0 + (r * (r - 1)) // 2 + j, col]
+                acc += l_ri * l_rj * sol[inv_d + r, col]
             out[i, j] = acc
             out[j, i] = acc
 

@@ -2,12 +2,15 @@
 row's window (numba, no pandas).
 
 :func:`ols_kernel` runs over segments ``first … last − 1`` of a layout (see
-:class:`quantreg.panel.Layout`): per chunk of rows, the walk (:mod:`quantreg._kernels.walk`)
-gives the window records, the solver (:mod:`quantreg._kernels.linalg`) their coefficients and
-status, and this module what each row reports. Outputs are written at the layout's output
-positions: per-row values (``resid``, ``fitted``, ``nobs``, ``status``) at ``dest[row]``, the
-coefficient rows (``params``, ``bse``, ``stats``) at ``pdest[row]`` (each: the walk row itself
-when empty).
+:class:`quantreg.panel.Layout`): per chunk of rows, :func:`fit_chunk` — the windows' states,
+their records from the walk (:mod:`quantreg._kernels.walk`), their coefficients and status from
+the solver (:mod:`quantreg._kernels.linalg`) — and then what each row reports. Outputs are
+written at the layout's output positions: per-row values (``resid``, ``fitted``, ``nobs``,
+``status``) at ``dest[row]``, the coefficient rows (``params``, ``bse``, ``stats``) at
+``pdest[row]`` (each: the walk row itself when empty). Every finisher kernel takes the same
+arguments and a workspace ``ws`` allocated by the engine
+(:func:`quantreg.engine.workspace`): ``(seg, segf, front, work, cur, istate, rec, sol, state,
+need)``.
 """
 
 from __future__ import annotations
@@ -17,59 +20,67 @@ import math
 import numpy as np
 
 from quantreg._kernels._jit import jit
-from quantreg._kernels.linalg import MISSING, OK, WARMUP, factor_size, solve_chunk
+from quantreg._kernels.linalg import MISSING, OK, WARMUP, solution_rows, solve_chunk
 from quantreg._kernels.walk import (
     CHUNK,
-    CHUNK_COLS,
+    INVALID_BEFORE,
     MEAN,
+    POS,
+    POS_BEFORE,
+    STARTS,
+    VALID,
     WEIGHT,
     begin_segment,
     cov_at,
-    new_segments,
-    new_walk,
-    record_size,
     walk_chunk,
 )
 
-__all__ = ["fit_chunk", "new_workspace", "ols_kernel", "window_states"]
+__all__ = ["fit_chunk", "ols_kernel", "window_states"]
 
 
 @jit()
-def new_workspace(k, longest, window):
-    """Scratch of a kernel call over segments of up to ``longest`` rows and windows of up to
-    ``window`` rows: ``(seg, walk, rec, fac, u, beta, ssr, linv, inv_diag, state, need)`` —
-    the segment's :func:`~quantreg._kernels.walk.segment_setup`, the walk, a chunk of window
-    records, their factorisations and solutions (:func:`~quantreg._kernels.linalg.solve_chunk`)
-    and their states (:func:`window_states`)."""
-    p = k + 1
-    return (
-        new_segments(longest), new_walk(min(window, longest), p), np.empty((record_size(p), CHUNK_COLS)),
-        np.empty((factor_size(k), CHUNK_COLS)), np.empty((k, CHUNK_COLS)), np.empty((k, CHUNK_COLS)),
-        np.empty(CHUNK_COLS), np.empty(((k * (k - 1)) // 2, CHUNK_COLS)), np.empty((k + 1, CHUNK_COLS)),
-        np.empty(CHUNK, dtype=np.int8), np.empty(CHUNK, dtype=np.bool_),
-    )
+def window_states(seg, t0, t1, opts, state, need):
+    """Per chunk row ``t − t0``: whether its window is to be solved (``state`` :data:`OK`,
+    ``need`` True) or why not — ``WARMUP``: fewer than ``window`` rows when full windows are
+    required, or fewer than ``min_nobs`` rows of history; ``MISSING``: ``skip_missing`` met a
+    missing row, or missing rows leave fewer than ``min_nobs`` valid ones."""
+    for t in range(t0, t1):
+        s = seg[STARTS, t]
+        rows = t - s + 1
+        n_invalid = seg[INVALID_BEFORE, t + 1] - seg[INVALID_BEFORE, s]
+        count = rows - n_invalid
+        if opts.need_full and rows < opts.window:
+            code = WARMUP
+        elif opts.skip_missing and n_invalid > 0:
+            code = MISSING
+        elif count < opts.min_nobs:
+            code = WARMUP if rows < opts.min_nobs else MISSING
+        else:
+            code = OK
+        state[t - t0] = code
+        need[t - t0] = code == OK
 
 
 @jit()
-def fit_chunk(x, xrow, y, offsets, times, g, t0, opts, want_inverse, ws):
+def fit_chunk(x, xrow, y, offsets, times, g, t0, opts, want_inverse, seg, segf, front, work, cur, istate, rec, sol,
+              state, need):
     """Fit the windows of rows ``t0 … t0 + CHUNK − 1`` of segment ``g`` (chunks in order;
-    ``t0 == 0`` starts the segment) and return the number of rows. Afterwards ``ws`` holds, per
-    chunk row, the state (:func:`window_states`, then the solver's status), the window record,
-    the slopes and SSR (and with ``want_inverse`` the inverse's diagonal)."""
-    seg, walk, rec, fac, u, beta, ssr, linv, inv_diag, state, need = ws
+    ``t0 == 0`` starts the segment) and return the number of rows. Afterwards, per chunk row,
+    ``state`` holds :func:`window_states` then the solver's status, ``rec`` the window record,
+    ``sol`` the slopes and SSR (and with ``want_inverse`` the inverse's diagonal)."""
     start = offsets[g]
     length = offsets[g + 1] - start
     if t0 == 0:
-        begin_segment(x, xrow, y, offsets, g, times, opts.window, opts.span, opts.lam, seg, walk)
+        begin_segment(x, xrow, y, offsets, g, times, opts.window, opts.span, opts.lam, seg, segf, istate)
     t1 = min(t0 + CHUNK, length)
-    window_states(seg[0], seg[3], t0, t1, opts, state, need)
-    walk_chunk(x, xrow, y, start, seg, t0, t1, need, opts.lam != 1.0, walk, rec, x.shape[1])
-    solve_chunk(rec, 0, t1 - t0, x.shape[1], opts.add_const, want_inverse, state, fac, u, beta, ssr, linv, inv_diag)
+    window_states(seg, t0, t1, opts, state, need)
+    walk_chunk(x, xrow, y, start, seg, segf, t0, t1, need, opts.lam != 1.0, front, work, cur, istate, rec, x.shape[1])
+    solve_chunk(rec, t1 - t0, x.shape[1], opts.add_const, want_inverse, state, sol)
     return t1 - t0
 
 
 @jit()
-def ols_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, outs):
+def ols_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, outs, ws):
     """Rolling least squares of the segments ``first … last − 1``.
 
     ``x`` (m × k) holds regressor rows, ``x[xrow[row]]`` (or ``x[row]`` when ``xrow`` is empty)
@@ -82,19 +93,14 @@ def ols_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, outs)
     ``opts.full``. Standard errors are the nonrobust ones (:mod:`.sandwich` overwrites them).
     """
     resid, fitted, nobs, status, params, bse, stats = outs
+    seg, segf, front, work, cur, istate, rec, sol, state, need = ws
     k = x.shape[1]
     p = k + 1
     add_const = opts.add_const
     kp = k + 1 if add_const else k
     full = opts.full
     log_lam = math.log(opts.lam)
-    longest = 1
-    for g in range(first, last):
-        longest = max(longest, offsets[g + 1] - offsets[g])
-    ws = new_workspace(k, longest, opts.window)
-    seg, _, rec, _, _, beta, ssr, _, inv_diag, state, _ = ws
-    starts, pos, valid, invalid_before, pos_before, _ = seg
-    fit = np.empty(CHUNK_COLS)
+    _, b0, s0, _, i0, fit, _ = solution_rows(k)
     prev_beta = np.empty(k)
     prev_mean = np.empty(p)
     write_fitted = fitted.shape[0] > 0
@@ -108,28 +114,27 @@ def ols_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, outs)
         length = offsets[g + 1] - start
         prev_ok = False
         for t0 in range(0, length, CHUNK):
-            n = fit_chunk(x, xrow, y, offsets, times, g, t0, opts, full, ws)
+            n = fit_chunk(x, xrow, y, offsets, times, g, t0, opts, full, seg, segf, front, work, cur, istate, rec,
+                          sol, state, need)
             if not opts.out_of_sample:  # x_t'β, as ȳ + (x_t − x̄)'β so that level data stay exact
                 for c in range(n):
-                    fit[c] = rec[MEAN + k, c] if add_const else 0.0
+                    sol[fit, c] = rec[MEAN + k, c] if add_const else 0.0
                 for j in range(k):
-                    b_j = beta[j, :n]
-                    m_j = rec[MEAN + j, :n]
                     for c in range(n):
                         row = start + t0 + c
-                        centre = m_j[c] if add_const else 0.0
-                        fit[c] += b_j[c] * (x[row if identity_x else xrow[row], j] - centre)
+                        centre = rec[MEAN + j, c] if add_const else 0.0
+                        sol[fit, c] += sol[b0 + j, c] * (x[row if identity_x else xrow[row], j] - centre)
             for c in range(n):
                 t = t0 + c
                 row = start + t
                 d = row if identity_dest else dest[row]
-                s = starts[t]
-                count = t - s + 1 - (invalid_before[t + 1] - invalid_before[s])
+                s = seg[STARTS, t]
+                count = t - s + 1 - (seg[INVALID_BEFORE, t + 1] - seg[INVALID_BEFORE, s])
                 if write_nobs:
                     nobs[d] = count
                 code = state[c]
                 estimated = code == OK
-                if estimated and not valid[t]:
+                if estimated and not seg[VALID, t]:
                     code = MISSING  # the window is estimated, but this row's own y/x is missing
                 status[d] = code
                 value = np.nan
@@ -145,9 +150,9 @@ def ols_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, outs)
                         for j in range(p):
                             prev_mean[j] = rec[MEAN + j, c]
                         for j in range(k):
-                            prev_beta[j] = beta[j, c]
+                            prev_beta[j] = sol[b0 + j, c]
                 elif estimated:
-                    value = fit[c]
+                    value = sol[fit, c]
                 if write_fitted:
                     fitted[d] = value
                 resid[d] = y[row] - value
@@ -162,41 +167,19 @@ def ols_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, outs)
                         stats[q, j] = np.nan
                     continue
                 df_resid = count - kp
-                s2 = ssr[c] / df_resid if df_resid > 0 else np.nan  # nobs == k: an exact fit
+                ssr = sol[s0, c]
+                s2 = ssr / df_resid if df_resid > 0 else np.nan  # nobs == k: an exact fit
                 if add_const:
                     intercept = rec[MEAN + k, c]
                     for j in range(k):
-                        intercept -= beta[j, c] * rec[MEAN + j, c]
+                        intercept -= sol[b0 + j, c] * rec[MEAN + j, c]
                     params[q, 0] = intercept
-                    bse[q, 0] = math.sqrt(s2 * inv_diag[k, c])
+                    bse[q, 0] = math.sqrt(s2 * sol[i0 + k, c])
                 for j in range(k):
-                    params[q, kp - k + j] = beta[j, c]
-                    bse[q, kp - k + j] = math.sqrt(s2 * inv_diag[j, c])
+                    params[q, kp - k + j] = sol[b0 + j, c]
+                    bse[q, kp - k + j] = math.sqrt(s2 * sol[i0 + j, c])
                 mean_y = rec[MEAN + k, c]
-                stats[q, 0] = ssr[c] if df_resid > 0 else 0.0
+                stats[q, 0] = ssr if df_resid > 0 else 0.0
                 stats[q, 1] = rec[cy, c]
                 stats[q, 2] = rec[cy, c] + rec[WEIGHT, c] * mean_y * mean_y
-                stats[q, 3] = (count * pos[t] - (pos_before[t + 1] - pos_before[s])) * log_lam
-
-
-@jit()
-def window_states(starts, invalid_before, t0, t1, opts, state, need):
-    """Per chunk row ``t − t0``: whether its window is to be solved (``state`` :data:`OK`,
-    ``need`` True) or why not — ``WARMUP``: fewer than ``window`` rows when full windows are
-    required, or fewer than ``min_nobs`` rows of history; ``MISSING``: ``skip_missing`` met a
-    missing row, or missing rows leave fewer than ``min_nobs`` valid ones."""
-    for t in range(t0, t1):
-        s = starts[t]
-        rows = t - s + 1
-        n_invalid = invalid_before[t + 1] - invalid_before[s]
-        count = rows - n_invalid
-        if opts.need_full and rows < opts.window:
-            code = WARMUP
-        elif opts.skip_missing and n_invalid > 0:
-            code = MISSING
-        elif count < opts.min_nobs:
-            code = WARMUP if rows < opts.min_nobs else MISSING
-        else:
-            code = OK
-        state[t - t0] = code
-        need[t - t0] = code == OK
+                stats[q, 3] = (count * seg[POS, t] - (segf[POS_BEFORE, t + 1] - segf[POS_BEFORE, s])) * log_lam

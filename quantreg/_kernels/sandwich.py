@@ -22,9 +22,9 @@ import math
 import numpy as np
 
 from quantreg._kernels._jit import jit
-from quantreg._kernels.linalg import OK, inverse_matrix
-from quantreg._kernels.ols import fit_chunk, new_workspace
-from quantreg._kernels.walk import CHUNK, MEAN, WEIGHT
+from quantreg._kernels.linalg import OK, inverse_matrix, solution_rows
+from quantreg._kernels.ols import fit_chunk
+from quantreg._kernels.walk import CHUNK, MEAN, POS, STARTS, VALID, WEIGHT
 
 NONROBUST = 0
 HC0 = 1
@@ -38,7 +38,7 @@ def robust_variances(
     kernel_weights, use_correction, h_inv, scores, meat, lagged, out,
 ):
     """Diagonal of the robust covariance of ``[c, β]`` (or ``β``) for the window of segment
-    rows ``lo … hi`` whose record is ``rec[:, col]`` and slopes ``beta[:, col]``.
+    rows ``lo … hi`` whose record is ``rec[:, col]`` and slopes ``beta[:, 0]``.
 
     Segment row ``j`` is data row ``start + j`` (regressors at ``x[xrow[row]]``, or ``x[row]``
     when ``xrow`` is empty); ``pos`` gives the weights ``lam ** (pos[hi] − pos[j])``; ``h_inv``
@@ -50,7 +50,7 @@ def robust_variances(
     mean_y = rec[MEAN + k, col]
     n = 0
     for j in range(lo, hi + 1):
-        if not valid[j]:
+        if valid[j] == 0:
             continue
         row = start + j
         xr = row if xrow.shape[0] == 0 else xrow[row]
@@ -58,14 +58,14 @@ def robust_variances(
         if add_const:
             e = y[row] - mean_y
             for c in range(k):
-                e -= beta[c, col] * (x[xr, c] - rec[MEAN + c, col])
+                e -= beta[c, 0] * (x[xr, c] - rec[MEAN + c, col])
             scores[n, 0] = weight * e
             for c in range(k):
                 scores[n, 1 + c] = weight * (x[xr, c] - rec[MEAN + c, col]) * e
         else:
             e = y[row]
             for c in range(k):
-                e -= beta[c, col] * x[xr, c]
+                e -= beta[c, 0] * x[xr, c]
             for c in range(k):
                 scores[n, c] = weight * x[xr, c] * e
         n += 1
@@ -118,40 +118,39 @@ def robust_variances(
 
 
 @jit()
-def sandwich_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, bse):
+def sandwich_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, bse, ws):
     """Robust standard errors (``opts.cov_code``) of every estimated window of the segments
     ``first … last − 1``, into the rows ``pdest[row]`` (or ``dest[row]``, or ``row``) of
     ``bse``; other rows are not written. Arguments as
-    :func:`quantreg._kernels.ols.ols_kernel`."""
+    :func:`quantreg._kernels.ols.ols_kernel` (``opts.full`` True: the inverses are needed)."""
+    seg, segf, front, work, cur, istate, rec, sol, state, need = ws
     k = x.shape[1]
     add_const = opts.add_const
     kp = k + 1 if add_const else k
-    longest = 1
-    for g in range(first, last):
-        longest = max(longest, offsets[g + 1] - offsets[g])
-    ws = new_workspace(k, longest, opts.window)
-    seg, _, rec, fac, _, beta, _, linv, _, state, _ = ws
-    starts, pos, valid, _, _, _ = seg
+    b0 = solution_rows(k)[1]
     h_inv = np.empty((k, k))
-    scores = np.empty((min(opts.window, longest), k + 1))
+    scores = np.empty((front.shape[1], k + 1))
     meat = np.empty((k + 1, k + 1))
     lagged = np.empty(k + 1)
     variances = np.empty(kp)
+    beta = np.empty((k, 1))
     for g in range(first, last):
         start = offsets[g]
         length = offsets[g + 1] - start
         for t0 in range(0, length, CHUNK):
-            n = fit_chunk(x, xrow, y, offsets, times, g, t0, opts, True, ws)
+            n = fit_chunk(x, xrow, y, offsets, times, g, t0, opts, opts.full, seg, segf, front, work, cur, istate, rec, sol,
+                          state, need)
             for c in range(n):
                 if state[c] != OK:
                     continue
                 t = t0 + c
                 row = start + t
-                inverse_matrix(fac, linv, c, k, h_inv)
+                for j in range(k):
+                    beta[j, 0] = sol[b0 + j, c]
+                inverse_matrix(sol, c, k, h_inv)
                 robust_variances(
-                    x, xrow, y, start, starts[t], t, valid, pos, opts.lam, beta, rec, c, k, add_const,
-                    opts.cov_code, opts.kernel_weights, opts.use_correction, h_inv, scores, meat, lagged,
-                    variances,
+                    x, xrow, y, start, seg[STARTS, t], t, seg[VALID], seg[POS], opts.lam, beta, rec, c, k, add_const,
+                    opts.cov_code, opts.kernel_weights, opts.use_correction, h_inv, scores, meat, lagged, variances,
                 )
                 q = pdest[row] if pdest.shape[0] > 0 else (dest[row] if dest.shape[0] > 0 else row)
                 for j in range(kp):

@@ -17,15 +17,15 @@ import numpy as np
 from quantreg._kernels import coordinate_descent as cd
 from quantreg._kernels._jit import jit
 from quantreg._kernels.linalg import MISSING, OK, RANK_DEFICIENT
-from quantreg._kernels.ols import new_workspace, window_states
-from quantreg._kernels.walk import CHUNK, MEAN, WEIGHT, begin_segment, cov_at, walk_chunk
+from quantreg._kernels.ols import window_states
+from quantreg._kernels.walk import CHUNK, INVALID_BEFORE, MEAN, STARTS, VALID, WEIGHT, begin_segment, cov_at, walk_chunk
 
 #: Points of the continuation grid for non-convex penalties (as the estimators).
 N_CONTINUATION = 100
 
 
 @jit()
-def select_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, outs, settings):
+def select_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, outs, ws, settings):
     """Rolling selection over the segments ``first … last − 1`` (windows and arguments as
     :func:`quantreg._kernels.ols.ols_kernel`; ``opts.add_const`` is the estimator's
     ``fit_intercept``). ``outs = (params, resid, fitted, nobs, status, n_iter)`` at
@@ -39,12 +39,7 @@ def select_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, ou
     k = x.shape[1]
     p = k + 1
     fit_intercept = opts.add_const
-    longest = 1
-    for g in range(first, last):
-        longest = max(longest, offsets[g + 1] - offsets[g])
-    ws = new_workspace(k, longest, opts.window)
-    seg, walk, rec, _, _, _, _, _, _, state, need = ws
-    starts, _, valid, invalid_before, _, _ = seg
+    seg, segf, front, work, cur, istate, rec, _, state, need = ws
     G = np.empty((k, k))
     b = np.empty(k)
     scale = np.ones(k)
@@ -53,17 +48,19 @@ def select_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, ou
     prev_coef = np.empty(k)
     prev_mean = np.empty(p)
     for g in range(first, last):
-        start, length = begin_segment(x, xrow, y, offsets, g, times, opts.window, opts.span, opts.lam, seg, walk)
+        start, length = begin_segment(x, xrow, y, offsets, g, times, opts.window, opts.span, opts.lam, seg, segf,
+                                      istate)
         prev_ok = False
         for t0 in range(0, length, CHUNK):
             t1 = min(t0 + CHUNK, length)
-            window_states(starts, invalid_before, t0, t1, opts, state, need)
-            walk_chunk(x, xrow, y, start, seg, t0, t1, need, opts.lam != 1.0, walk, rec, k)
+            window_states(seg, t0, t1, opts, state, need)
+            walk_chunk(x, xrow, y, start, seg, segf, t0, t1, need, opts.lam != 1.0, front, work, cur, istate, rec, k)
             for t in range(t0, t1):
                 c = t - t0
                 row = start + t
                 d = dest[row] if dest.shape[0] > 0 else row
-                nobs[d] = t - starts[t] + 1 - (invalid_before[t + 1] - invalid_before[starts[t]])
+                s = seg[STARTS, t]
+                nobs[d] = t - s + 1 - (seg[INVALID_BEFORE, t + 1] - seg[INVALID_BEFORE, s])
                 code = state[c]
                 iters = 0
                 if code == OK:
@@ -81,7 +78,7 @@ def select_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, ou
                             v += w_total * m_i * rec[MEAN + k, c]
                         b[i] = v / w_total
                     if garrote:
-                        if cd.ridge_gram(G, b, 0.0, scale) != 0:
+                        if cd.cholesky_solve(G, b, scale) != 0:  # least squares on the window
                             code = RANK_DEFICIENT
                         else:
                             for i in range(k):
@@ -103,7 +100,7 @@ def select_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, ou
                         code = RANK_DEFICIENT
                         w[:] = 0.0
                 estimated = code == OK
-                if estimated and not valid[t]:
+                if estimated and not seg[VALID, t]:
                     code = MISSING
                 status[d] = code
                 n_iter[d] = iters

@@ -33,17 +33,25 @@ weighted relative to their last row ``flip − 1`` and aged by ``φ`` at the mer
 relative to the current row.
 
 **Chunks.** :func:`walk_chunk` produces the window records of rows ``t0 … t1 − 1`` at once, as
-the columns of an ``(record_size(p), CHUNK)`` buffer, so that finishers solve a chunk of windows
-with loops whose innermost index is the window (vectorised whatever ``k`` is: the number of
-regressors is a run-time argument, never a compile-time constant). Rows not needed are skipped
-(the walk catches up at the next needed one); their columns hold unspecified values.
+the columns of an ``(record_size(p), CHUNK_COLS)`` buffer, so that finishers solve a chunk of
+windows with loops whose innermost index is the window (vectorised whatever ``k`` is: the
+number of regressors is a run-time argument, never a compile-time constant). Rows not needed
+are skipped (the walk catches up at the next needed one); their columns hold unspecified values.
+
+**Scratch.** A walk needs a handful of arrays, allocated once per kernel call by the engine
+(:func:`quantreg.engine.workspace`) and passed flat — numba compiles nested tuples of arrays
+slowly: ``seg`` (int64, 4 rows) and ``segf`` (float64, 2 rows) describe the current segment
+(:func:`segment_setup`); ``front`` holds the suffix records; ``work`` the back records, the
+merge's scratch and per-row factors; ``cur`` the record being accumulated, one row of data and
+the front's age factor; ``istate`` the walk's position (:data:`FLIP`, :data:`BASE`,
+:data:`LAST`) and each chunk row's front column.
 """
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
+from numba import uint64
 
 from quantreg._kernels._jit import jit
 
@@ -57,10 +65,20 @@ CHUNK_COLS = CHUNK + 8
 WEIGHT = 0
 MEAN = 1
 
-# walk state (an int64 array): the flip row, the row of front column 0, the last row in the back
+# rows of ``seg`` (int64) and ``segf`` (float64), see segment_setup
+STARTS = 0
+POS = 1
+INVALID_BEFORE = 2
+VALID = 3
+POS_BEFORE = 0
+STEPS = 1
+
+# ``istate``: the flip row, the row of front column 0, the last row in the back, then per chunk
+# row the front column of its window
 FLIP = 0
 BASE = 1
 LAST = 2
+IDX = 3
 
 
 @jit()
@@ -76,149 +94,107 @@ def cov_at(p: int, a: int) -> int:
 
 
 @jit()
-def new_segments(longest: int):
-    """Per-segment scratch for segments of up to ``longest`` rows:
-    ``(starts, pos, valid, invalid_before, pos_before, steps)`` (see :func:`segment_setup`)."""
-    return (
-        np.empty(longest, dtype=np.int64), np.empty(longest, dtype=np.int64),
-        np.empty(longest, dtype=np.bool_), np.empty(longest + 1, dtype=np.int64),
-        np.empty(longest + 1), np.empty(longest),
-    )
+def begin_segment(x, xrow, y, offsets, g, times, window, span, lam, seg, segf, istate):
+    """Start segment ``g``: describe it in ``seg`` and ``segf``, reset the walk (``istate``),
+    return its first data row and its length. ``times``: all walk rows' time units (calendar
+    windows), or empty. For each segment row ``t``:
 
-
-@jit()
-def segment_setup(x, xrow, y, start, length, times, window, span, lam, seg):
-    """Fill ``seg`` (:func:`new_segments`) for the segment of ``length`` rows at data row
-    ``start`` and return its longest window (rows).
-
-    - ``starts[t]``: first row of row ``t``'s window: ``max(0, t − window + 1)`` (``span == 0``),
-      or the first row with ``times[t] − span < times[j]`` (calendar windows over the segment's
-      int64 ``times``); ``pos[t]``: ``t``, or ``times[t] − times[0]`` (ages of the weights);
-    - ``valid[t]``: y and every regressor of row ``t`` are non-NaN;
-    - ``invalid_before[t]``, ``pos_before[t]``: invalid rows and Σ ``pos`` of valid rows before
-      ``t`` (the missing count and the age sum of any window);
-    - ``steps[t] = lam ** (pos[t] − pos[t − 1])``, the factor that ages weights by one row.
+    - ``seg[STARTS, t]``: first row of its window: ``max(0, t − window + 1)`` (``span == 0``),
+      or the first row with ``times[t] − span < times[j]`` (calendar windows);
+      ``seg[POS, t]``: ``t``, or ``times[t] − times[0]`` (ages of the weights);
+    - ``seg[VALID, t]``: 1 when y and every regressor of the row are non-NaN;
+    - ``seg[INVALID_BEFORE, t]``, ``segf[POS_BEFORE, t]``: invalid rows and Σ ``pos`` of valid
+      rows before ``t`` (the missing count and the age sum of any window);
+    - ``segf[STEPS, t] = lam ** (pos[t] − pos[t − 1])``, the factor that ages weights by one row.
     """
-    starts, pos, valid, invalid_before, pos_before, steps = seg
+    start = offsets[g]
+    length = offsets[g + 1] - start
+    t_first = start if times.shape[0] > 0 else 0
+    istate[FLIP] = 0
+    istate[BASE] = 0
+    istate[LAST] = -1
     k = x.shape[1]
     identity = xrow.shape[0] == 0
-    invalid_before[0] = 0
-    pos_before[0] = 0.0
+    seg[INVALID_BEFORE, 0] = 0
+    segf[POS_BEFORE, 0] = 0.0
     first = 0
-    longest = 1
     for t in range(length):
         if span > 0:
-            while times[t] - times[first] >= span:
+            while times[t_first + t] - times[t_first + first] >= span:
                 first += 1
-            pos[t] = times[t] - times[0]
+            pos = times[t_first + t] - times[t_first]
         else:
             first = t - window + 1 if t >= window else 0
-            pos[t] = t
-        starts[t] = first
-        if t - first + 1 > longest:
-            longest = t - first + 1
+            pos = t
+        seg[STARTS, t] = first
+        seg[POS, t] = pos
         row = start + t
         xr = row if identity else xrow[row]
         ok = not math.isnan(y[row])
         for c in range(k):
             if math.isnan(x[xr, c]):
                 ok = False
-        valid[t] = ok
-        invalid_before[t + 1] = invalid_before[t] + (0 if ok else 1)
-        pos_before[t + 1] = pos_before[t] + (pos[t] if ok else 0)
-        steps[t] = 1.0 if t == 0 or lam == 1.0 else lam ** (pos[t] - pos[t - 1])
-    return longest
-
-
-@jit()
-def new_walk(max_rows: int, p: int):
-    """Buffers of a walk over windows of up to ``max_rows`` rows:
-    ``(front, back, state, fstate, idx, cols, delta, gather, cur, z)``.
-
-    ``front`` (record × max_rows): the suffix records, column ``j − BASE``; ``back`` (record ×
-    chunk): the back record of each chunk row; ``state``: :data:`FLIP`, :data:`BASE`,
-    :data:`LAST`; ``fstate[0]``: the factor that ages the front to the last row in the back;
-    ``idx``: front column of each chunk row's window; ``cols``: per chunk row, the front's age
-    factor, and the merge's cross factor and back share; ``delta``: merge scratch; ``cur``: the
-    record being accumulated; ``z``: one row.
-    """
-    size = record_size(p)
-    state = np.empty(3, dtype=np.int64)
-    state[FLIP] = 0
-    state[BASE] = 0
-    state[LAST] = -1
-    fstate = np.empty(1)
-    fstate[0] = 1.0
-    return (
-        np.empty((size, max_rows + 8)), np.empty((size, CHUNK_COLS)), state, fstate,
-        np.empty(CHUNK, dtype=np.int64), np.empty((3, CHUNK_COLS)), np.empty((p, CHUNK_COLS)),
-        np.empty((size, CHUNK_COLS)), np.empty(size), np.empty(p),
-    )
-
-
-@jit()
-def begin_segment(x, xrow, y, offsets, g, times, window, span, lam, seg, walk):
-    """Start segment ``g``: fill ``seg`` (:func:`segment_setup`; ``times``: all rows' time units,
-    or empty) and reset the walk; returns the segment's first data row and length."""
-    start = offsets[g]
-    length = offsets[g + 1] - start
-    seg_times = times[start:start + length] if times.shape[0] > 0 else times
-    segment_setup(x, xrow, y, start, length, seg_times, window, span, lam, seg)
-    state = walk[2]
-    state[FLIP] = 0
-    state[BASE] = 0
-    state[LAST] = -1
+        seg[VALID, t] = 1 if ok else 0
+        seg[INVALID_BEFORE, t + 1] = seg[INVALID_BEFORE, t] + (0 if ok else 1)
+        segf[POS_BEFORE, t + 1] = segf[POS_BEFORE, t] + (pos if ok else 0)
+        segf[STEPS, t] = 1.0 if t == 0 or lam == 1.0 else lam ** (pos - seg[POS, t - 1])
     return start, length
 
 
 @jit()
-def walk_chunk(x, xrow, y, start, seg, t0, t1, need, weighted, walk, out, k):
+def walk_chunk(x, xrow, y, start, seg, segf, t0, t1, need, weighted, front, work, cur, istate, out, k):
     """Window records of the rows ``t0 … t1 − 1`` of the segment at data row ``start`` that
     ``need[t − t0]``, into ``out[:, t − t0]`` (``weighted``: exponential weights, ``lam != 1``).
 
     ``x[xrow[row]]`` (or ``x[row]`` when ``xrow`` is empty) holds the regressors of data row
-    ``row``; ``seg`` and ``walk``: prepared by :func:`begin_segment`. Chunks must come in order.
+    ``row``; ``seg``, ``segf`` and ``istate``: prepared by :func:`begin_segment`; ``front``
+    (record × longest window + padding), ``work`` (2·record + p + 3 rows × CHUNK_COLS) and
+    ``cur`` (record + p + 1): scratch. Chunks must come in order.
     """
-    starts, _, valid, _, _, steps = seg
-    front, back, state, fstate, idx, cols, delta, gather, cur, z = walk
     p = k + 1
-    size = cur.shape[0]
+    size = (p * (p + 3)) // 2 + 1
+    gather0 = size  # rows of work: back records, gathered front columns, δ of the means, φ/cross/share
+    delta0 = 2 * size
+    phi_row = delta0 + p
+    z0 = size  # cur: the record, one row minus the means, the front's age factor
+    age = size + p
     identity = xrow.shape[0] == 0
     t = t0
     while t < t1:
         if not need[t - t0]:
             t += 1
             continue
-        s = starts[t]
-        rebuild = s >= state[FLIP]
+        s = seg[STARTS, t]
+        rebuild = s >= istate[FLIP]
         if rebuild:  # the front is used up: records of rows j … t for every j of this window
-            first, stop, step, buf = t, s - 1, -1, front
+            first, stop, step = t, s - 1, -1
             last_needed = t
         else:  # this and the following rows that share the front: extend the back
             last_needed = t
             u = t
-            while u < t1 and (not need[u - t0] or starts[u] < state[FLIP]):
+            while u < t1 and (not need[u - t0] or seg[STARTS, u] < istate[FLIP]):
                 if need[u - t0]:
                     last_needed = u
                 u += 1
-            first, stop, step, buf = state[LAST] + 1, last_needed + 1, 1, back
-        if rebuild or first == state[FLIP]:
+            first, stop, step = istate[LAST] + 1, last_needed + 1, 1
+        if rebuild or first == istate[FLIP]:
             for e in range(size):
                 cur[e] = 0.0
         if rebuild:
-            fstate[0] = 1.0
+            cur[age] = 1.0
         weight = 1.0
         for j in range(first, stop, step):
             if weighted:
                 if rebuild:  # an older row: its weight relative to row t
                     if j < t:
-                        weight *= steps[j + 1]
+                        weight *= segf[STEPS, j + 1]
                 else:  # age the back (and the front) by one row
-                    fstate[0] *= steps[j]
-                    cur[WEIGHT] *= steps[j]
+                    step_j = segf[STEPS, j]
+                    cur[age] *= step_j
+                    cur[WEIGHT] *= step_j
                     for e in range(MEAN + p, size):
-                        cur[e] *= steps[j]
-            if valid[j]:  # weighted Welford update of cur with row j
+                        cur[e] *= step_j
+            if seg[VALID, j]:  # weighted Welford update of cur with row j
                 row = start + j
                 xr = row if identity else xrow[row]
                 w_old = cur[WEIGHT]
@@ -226,81 +202,71 @@ def walk_chunk(x, xrow, y, start, seg, t0, t1, need, weighted, walk, out, k):
                 cur[WEIGHT] = w_new
                 ratio = weight / w_new
                 factor = w_old * ratio
-                for c in range(k):  # z = the row minus the current means
-                    z[c] = x[xr, c] - cur[MEAN + c]
-                z[k] = y[row] - cur[MEAN + k]
+                for c in range(k):  # the row minus the current means
+                    cur[z0 + c] = x[xr, c] - cur[MEAN + c]
+                cur[z0 + k] = y[row] - cur[MEAN + k]
                 for a in range(p):
-                    cur[MEAN + a] += z[a] * ratio
+                    cur[MEAN + a] += cur[z0 + a] * ratio
                 e = MEAN + p
                 for a in range(p):
-                    d_a = factor * z[a]
+                    d_a = factor * cur[z0 + a]
                     for b in range(a, p):
-                        cur[e] += d_a * z[b]
+                        cur[e] += d_a * cur[z0 + b]
                         e += 1
-            col = j - s if rebuild else j - t0
-            if col >= 0:
+            if rebuild:
+                col = j - s
                 for e in range(size):
-                    buf[e, col] = cur[e]
-                if not rebuild:
-                    idx[col] = starts[j] - state[BASE]
-                    cols[0, col] = fstate[0]
+                    front[e, col] = cur[e]
+            elif j >= t0:
+                col = j - t0
+                for e in range(size):
+                    work[e, col] = cur[e]
+                istate[IDX + col] = seg[STARTS, j] - istate[BASE]
+                work[phi_row, col] = cur[age]
         if rebuild:
-            state[FLIP] = t + 1
-            state[BASE] = s
-            state[LAST] = t
+            istate[FLIP] = t + 1
+            istate[BASE] = s
+            istate[LAST] = t
             for e in range(size):
                 out[e, t - t0] = front[e, 0]
             t += 1
             continue
-        state[LAST] = last_needed
-        # merge: out[:, c] = front[:, idx[c]] aged by φ ⊕ back[:, c], over 1-D views of the
-        # columns c0 … c1 − 1 (contiguous, so that the loops vectorise)
+        istate[LAST] = last_needed
+        # merge: out[:, c] = front[:, idx[c]] aged by φ ⊕ back[:, c]; columns innermost, with an
+        # unsigned index (no wrap-around check), over contiguous front columns
         c0, c1 = t - t0, last_needed + 1 - t0
-        n = c1 - c0
-        off = idx[c0]
+        off = istate[IDX + c0] - c0  # front column of chunk column c: c + off, when consecutive
         for c in range(c0 + 1, c1):
-            if idx[c] != off + c - c0:
+            if istate[IDX + c] != c + off:
                 off = -1  # not consecutive (calendar windows): gather the front's columns
                 break
+        src, src0 = front, 0
         if off < 0:
-            src = gather
+            src, src0, off = work, gather0, 0
             for e in range(size):
                 for c in range(c0, c1):
-                    gather[e, c] = front[e, idx[c]]
-            off = c0
-        else:
-            src = front
-        phi = cols[0, c0:c1]
-        cross = cols[1, c0:c1]
-        share = cols[2, c0:c1]
-        f_w = src[WEIGHT, off:off + n]
-        b_w = back[WEIGHT, c0:c1]
-        o_w = out[WEIGHT, c0:c1]
-        for c in range(n):
-            w_a = f_w[c] * phi[c]
-            w = w_a + b_w[c]
+                    work[gather0 + e, c] = front[e, istate[IDX + c]]
+        lo, hi = uint64(c0), uint64(c1)
+        shift = uint64(off)
+        for c in range(lo, hi):
+            w_a = src[src0 + WEIGHT, c + shift] * work[phi_row, c]
+            w_b = work[WEIGHT, c]
+            w = w_a + w_b
             inv_w = 1.0 / w if w > 0.0 else 0.0
-            o_w[c] = w
-            cross[c] = w_a * b_w[c] * inv_w
-            share[c] = b_w[c] * inv_w
+            out[WEIGHT, c] = w
+            work[phi_row + 1, c] = w_a * w_b * inv_w
+            work[phi_row + 2, c] = w_b * inv_w
         for a in range(p):
-            f_m = src[MEAN + a, off:off + n]
-            b_m = back[MEAN + a, c0:c1]
-            o_m = out[MEAN + a, c0:c1]
-            d_m = delta[a, c0:c1]
-            for c in range(n):
-                d = b_m[c] - f_m[c]
-                d_m[c] = d
-                o_m[c] = f_m[c] + d * share[c]
+            ma = MEAN + a
+            for c in range(lo, hi):
+                d = work[ma, c] - src[src0 + ma, c + shift]
+                work[delta0 + a, c] = d
+                out[ma, c] = src[src0 + ma, c + shift] + d * work[phi_row + 2, c]
         e = MEAN + p
         for a in range(p):
-            d_a = delta[a, c0:c1]
             for b in range(a, p):
-                d_b = delta[b, c0:c1]
-                f_c = src[e, off:off + n]
-                b_c = back[e, c0:c1]
-                o_c = out[e, c0:c1]
-                for c in range(n):
-                    o_c[c] = f_c[c] * phi[c] + b_c[c] + cross[c] * d_a[c] * d_b[c]
+                for c in range(lo, hi):
+                    out[e, c] = (src[src0 + e, c + shift] * work[phi_row, c] + work[e, c]
+                                 + work[phi_row + 1, c] * work[delta0 + a, c] * work[delta0 + b, c])
                 e += 1
         t = last_needed + 1

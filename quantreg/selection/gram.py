@@ -9,12 +9,12 @@ chunks or windows can be combined exactly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Iterable, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
 
+from quantreg._kernels.walk import MEAN, WEIGHT
 from quantreg.exceptions import QuantregError
 
 __all__ = ["GramStats", "GramProblem", "gram_stats"]
@@ -54,9 +54,13 @@ class GramProblem(NamedTuple):
         return self._replace(G=G, b=self.b * s, scale=self.scale * s)
 
 
-@dataclass(frozen=True, eq=False)
 class GramStats:
     """Count, means and centred cross-products of ``[X, y]``.
+
+    The statistics are held as one *record* of the rolling engine
+    (:mod:`quantreg._kernels.walk`): ``[n, x̄, ȳ, C]`` with ``C`` the packed upper triangle of
+    the centred cross-products of ``z = [x, y]`` — the very statistics the engine keeps for
+    every window, so that a window's record is a :class:`GramStats` (:meth:`from_record`).
 
     Parameters
     ----------
@@ -90,25 +94,20 @@ class GramStats:
     True
     """
 
-    n: float
-    x_mean: np.ndarray
-    y_mean: float
-    sxx: np.ndarray
-    sxy: np.ndarray
-    syy: float
+    __slots__ = ("record",)
 
-    def __post_init__(self) -> None:
-        x_mean = np.asarray(self.x_mean, dtype=np.float64).reshape(-1)
+    def __init__(self, n: float, x_mean: ArrayLike, y_mean: float, sxx: ArrayLike, sxy: ArrayLike, syy: float) -> None:
+        x_mean = np.asarray(x_mean, dtype=np.float64).reshape(-1)
         p = x_mean.shape[0]
-        sxx = np.asarray(self.sxx, dtype=np.float64)
-        sxy = np.asarray(self.sxy, dtype=np.float64).reshape(-1)
+        sxx = np.asarray(sxx, dtype=np.float64)
+        sxy = np.asarray(sxy, dtype=np.float64).reshape(-1)
         if sxx.shape != (p, p) or sxy.shape != (p,):
             raise QuantregError(
                 f"GramStats got x_mean of length {p}, sxx of shape {sxx.shape} and sxy of shape {sxy.shape}; "
                 f"expected ({p}, {p}) and ({p},). Build them with GramStats.from_rows(X, y)."
             )
-        n = float(self.n)
-        values = np.concatenate([[n, float(self.y_mean), float(self.syy)], x_mean, sxx.ravel(), sxy])
+        n = float(n)
+        values = np.concatenate([[n, float(y_mean), float(syy)], x_mean, sxx.ravel(), sxy])
         if not np.all(np.isfinite(values)):
             raise QuantregError(
                 "GramStats got non-finite values (NaN or inf); expected finite statistics. "
@@ -116,17 +115,69 @@ class GramStats:
             )
         if n < 1:
             raise QuantregError(f"GramStats needs n >= 1 rows; got n={n:g}.")
-        object.__setattr__(self, "n", n)
-        object.__setattr__(self, "x_mean", x_mean)
-        object.__setattr__(self, "y_mean", float(self.y_mean))
-        object.__setattr__(self, "sxx", np.ascontiguousarray(sxx))
-        object.__setattr__(self, "sxy", sxy)
-        object.__setattr__(self, "syy", float(self.syy))
+        C = np.empty((p + 1, p + 1))
+        C[:p, :p] = 0.5 * (sxx + sxx.T)
+        C[:p, p] = C[p, :p] = sxy
+        C[p, p] = float(syy)
+        upper = np.triu_indices(p + 1)
+        self.record = np.concatenate([[n], x_mean, [float(y_mean)], C[upper]])
+
+    @classmethod
+    def from_record(cls, record: ArrayLike) -> "GramStats":
+        """The statistics of one engine record ``[W, means of z = [x, y], packed C]`` (unweighted:
+        ``W`` is the number of rows)."""
+        record = np.asarray(record, dtype=np.float64).reshape(-1)
+        q = int(round((np.sqrt(8 * record.shape[0] + 1) - 3) / 2))  # size = 1 + q + q(q+1)/2
+        if q < 2 or 1 + q + q * (q + 1) // 2 != record.shape[0]:
+            raise QuantregError(f"a record has 1 + q + q(q+1)/2 entries for q ≥ 2 variables; got {record.shape[0]}.")
+        p = q - 1
+        C = cls._unpack(record, q)
+        return cls(record[WEIGHT], record[MEAN:MEAN + p], record[MEAN + p], C[:p, :p], C[:p, p], C[p, p])
+
+    @staticmethod
+    def _unpack(record: np.ndarray, q: int) -> np.ndarray:
+        C = np.empty((q, q))
+        upper = np.triu_indices(q)
+        C[upper] = record[MEAN + q:]
+        C.T[upper] = record[MEAN + q:]
+        return C
 
     @property
     def n_features(self) -> int:
         """Number of regressors ``p``."""
-        return int(self.x_mean.shape[0])
+        return int((np.sqrt(8 * self.record.shape[0] + 1) - 3) / 2 + 0.5) - 1
+
+    @property
+    def n(self) -> float:
+        """Number of rows."""
+        return float(self.record[WEIGHT])
+
+    @property
+    def x_mean(self) -> np.ndarray:
+        return self.record[MEAN:MEAN + self.n_features].copy()
+
+    @property
+    def y_mean(self) -> float:
+        return float(self.record[MEAN + self.n_features])
+
+    @property
+    def _cross(self) -> np.ndarray:
+        return self._unpack(self.record, self.n_features + 1)
+
+    @property
+    def sxx(self) -> np.ndarray:
+        p = self.n_features
+        return np.ascontiguousarray(self._cross[:p, :p])
+
+    @property
+    def sxy(self) -> np.ndarray:
+        p = self.n_features
+        return self._cross[:p, p].copy()
+
+    @property
+    def syy(self) -> float:
+        p = self.n_features
+        return float(self._cross[p, p])
 
     @classmethod
     def from_rows(cls, X: ArrayLike, y: ArrayLike) -> "GramStats":
@@ -159,24 +210,25 @@ class GramStats:
         )
 
     def merge(self, other: "GramStats") -> "GramStats":
-        """Statistics of the union of both samples (Chan's pairwise update)."""
+        """Statistics of the union of both samples (Chan's pairwise update on the records)."""
         if other.n_features != self.n_features:
             raise QuantregError(
                 f"Cannot merge GramStats with {self.n_features} and {other.n_features} features; "
                 "expected the same columns in both."
             )
-        n = self.n + other.n
-        f = self.n * other.n / n
-        dx = other.x_mean - self.x_mean
-        dy = other.y_mean - self.y_mean
-        return GramStats(
-            n=n,
-            x_mean=self.x_mean + dx * (other.n / n),
-            y_mean=self.y_mean + dy * (other.n / n),
-            sxx=self.sxx + other.sxx + np.outer(dx, dx) * f,
-            sxy=self.sxy + other.sxy + dx * dy * f,
-            syy=self.syy + other.syy + dy * dy * f,
-        )
+        q = self.n_features + 1
+        a, b = self.record, other.record
+        n = a[WEIGHT] + b[WEIGHT]
+        delta = b[MEAN:MEAN + q] - a[MEAN:MEAN + q]
+        record = np.empty_like(a)
+        record[WEIGHT] = n
+        record[MEAN:MEAN + q] = a[MEAN:MEAN + q] + delta * (b[WEIGHT] / n)
+        upper = np.triu_indices(q)
+        cross = np.outer(delta, delta)[upper] * (a[WEIGHT] * b[WEIGHT] / n)
+        record[MEAN + q:] = a[MEAN + q:] + b[MEAN + q:] + cross
+        merged = object.__new__(GramStats)
+        merged.record = record
+        return merged
 
     def __add__(self, other: "GramStats") -> "GramStats":
         return self.merge(other)
