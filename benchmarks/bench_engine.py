@@ -87,9 +87,10 @@ def first_call(root: str, name: str, call: str, path: str) -> dict:
         code += SECOND_K + "print(json.dumps({'first': t1 - T0, 'second_k': t2 - t1}))\n"
     else:
         code += "print(json.dumps({'first': t1 - T0}))\n"
-    with tempfile.TemporaryDirectory() as cache, tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as fh:
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as fh:
         fh.write(code)
         script = fh.name
+    with tempfile.TemporaryDirectory() as cache:
         env = dict(os.environ, NUMBA_CACHE_DIR=cache, PYTHONPATH=root)
         try:
             start = time.perf_counter()
