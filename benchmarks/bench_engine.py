@@ -69,7 +69,11 @@ FIRST_CALLS = {
     "rolling_select(Lasso)": (
         "from quantreg.selection import Lasso\nquantreg.rolling_select(df, Lasso(alpha=0.01), window=60)"
     ),
-    "fama_macbeth": "quantreg.fama_macbeth(df)",
+    "fama_macbeth": (  # regressors that vary across assets: each portfolio's last two returns
+        "lags = df.groupby(level='instrument')['excess_return']\n"
+        "d = df[['excess_return']].assign(lag1=lags.shift(1), lag2=lags.shift(2)).dropna()\n"
+        "quantreg.fama_macbeth(d, y='excess_return')"
+    ),
 }
 
 SECOND_K = r"""

@@ -25,7 +25,6 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from quantreg._kernels.grouping import first_disorder, group_by_code, is_identity
 from quantreg.exceptions import MissingColumnError, MissingValueError, NonNumericError, PanelError
 
 TIME_LEVEL = "datetime"
@@ -319,11 +318,17 @@ def sort_order(index: pd.MultiIndex, time_pos: int, inst_pos: int) -> tuple[np.n
             )
     inst_codes = np.asarray(index.codes[inst_pos], dtype=np.int64)
     keys = np.asarray(_time_keys(index, time_pos), dtype=np.int64)
-    perm = np.empty(len(index), dtype=np.int64)
-    offsets, position, kind = group_by_code(inst_codes, len(index.levels[inst_pos]), perm, keys)
-    if kind == 1:  # some instrument is not in time order: full sort
+    n_groups = len(index.levels[inst_pos])
+    # a stable sort by instrument (a radix sort for up to 65,536 instruments) keeps the rows'
+    # order within an instrument; only when that order is not time order, sort by both
+    narrow = inst_codes.astype(np.uint16) if n_groups <= 65_536 else inst_codes
+    perm = np.argsort(narrow, kind="stable")
+    offsets = np.zeros(n_groups + 1, dtype=np.int64)
+    np.cumsum(np.bincount(inst_codes, minlength=n_groups), out=offsets[1:])
+    position, kind = _first_disorder(keys[perm], offsets)
+    if kind == 1:
         perm = np.lexsort((keys, inst_codes))
-        position, kind = first_disorder(keys, perm, offsets)
+        position, kind = _first_disorder(keys[perm], offsets)
     if kind == 2:
         label = index[perm[position]]
         raise PanelError(
@@ -331,6 +336,26 @@ def sort_order(index: pd.MultiIndex, time_pos: int, inst_pos: int) -> tuple[np.n
             "aggregate or drop them, e.g. df[~df.index.duplicated(keep='last')]."
         )
     return perm, offsets
+
+
+def _first_disorder(sorted_keys: np.ndarray, offsets: np.ndarray) -> tuple[int, int]:
+    """The first position (in grouped order) whose key does not increase on its predecessor
+    within its segment, and its kind: 2 a duplicate (reported in preference), 1 out of order,
+    0 none."""
+    step = np.diff(sorted_keys)  # step[i]: position i + 1 against position i
+    within = np.ones(step.shape[0], dtype=bool)
+    starts = offsets[1:-1]
+    starts = starts[(starts > 0) & (starts < sorted_keys.shape[0])]
+    within[starts - 1] = False  # a segment's first row has no predecessor
+    for kind, bad in ((2, step == 0), (1, step < 0)):
+        bad &= within
+        if bad.any():
+            return int(np.argmax(bad)) + 1, kind
+    return 0, 0
+
+
+def _is_identity(perm: np.ndarray) -> bool:
+    return bool((perm == np.arange(perm.shape[0])).all())
 
 
 def check_frame(data: object) -> None:
@@ -414,7 +439,7 @@ def panel_layout(
     check_time_level(data.index, time_pos)
     y_name, x_names, y_values, x_columns = _frame_values(data, y, x, missing)
     perm, offsets = sort_order(data.index, time_pos, inst_pos)
-    order = None if is_identity(perm) else perm
+    order = None if _is_identity(perm) else perm
     x_rows, y_rows = _gather(y_values, x_columns, order)
     times, unit = panel_times(data.index, time_pos, order) if calendar else (_NO_ROWS, 1)
     return Layout(
@@ -441,7 +466,7 @@ def cross_section_layout(
     y_name, x_names, y_values, x_columns = _frame_values(data, y, x, "drop")
     # group rows by date (the roles of the levels swapped: instruments ordered within a date)
     perm, offsets = sort_order(data.index, inst_pos, time_pos)
-    order = None if is_identity(perm) else perm
+    order = None if _is_identity(perm) else perm
     x_rows, y_rows = _gather(y_values, x_columns, order)
     dates = data.index.levels[time_pos]
     layout = Layout(

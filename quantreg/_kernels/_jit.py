@@ -16,12 +16,12 @@ import numba
 __all__ = ["jit"]
 
 
-def jit() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Decorate a kernel with quantreg's numba settings (no forced inlining: a function
-    inlined into its callers is compiled again in each of them)."""
+def jit(inline: str = "never") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorate a kernel with quantreg's numba settings. ``inline="always"`` is for glue only
+    (a function inlined into its callers is typed again in each of them)."""
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
-        options = dict(nogil=True, fastmath=False, error_model="numpy")
+        options = dict(nogil=True, fastmath=False, error_model="numpy", inline=inline)
         try:
             return numba.njit(cache=True, **options)(func)
         except RuntimeError:  # "cannot cache function ...: no locator available"

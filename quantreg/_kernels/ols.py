@@ -61,7 +61,7 @@ def window_states(seg, t0, t1, opts, state, need):
         need[t - t0] = code == OK
 
 
-@jit()
+@jit(inline="always")
 def fit_chunk(x, xrow, y, offsets, times, g, t0, opts, want_inverse, seg, segf, front, work, cur, istate, rec, sol,
               state, need):
     """Fit the windows of rows ``t0 … t0 + CHUNK − 1`` of segment ``g`` (chunks in order;
