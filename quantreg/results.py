@@ -199,9 +199,13 @@ class RollingOLSResult:
           a NaN in it, or the row's own y/x is NaN (its window may still have coefficients;
           its residual is NaN);
         - ``rank_deficient``: a regressor constant in the window (spread below 64·eps of its
-          level) or one whose Cholesky pivot ``1 − R²_j`` is below 1e-12 (collinear);
-        - ``ill_conditioned``: a pivot ``1 − R²_j`` below 1e-10 (VIF above 1e10): the normal
-          equations would keep fewer than ~6 digits.
+          level), or collinear regressors: a pivot ``sqrt(1 − R²_j)`` of the QR of the window's
+          rows below 1e-13 (``R²_j``: regressor ``j`` on the ones before it);
+        - ``ill_conditioned``: a QR pivot ``sqrt(1 − R²_j)`` below 1e-10 (condition number
+          above about 1e10): a QR fit of the window would keep fewer than ~6 digits.
+
+        Windows are decided by the QR of their rows only when the normal equations' pivot
+        ``1 − R²_j`` is below 0.1; otherwise they are well conditioned (``ok``).
 
         Outputs are NaN for every status but ``ok`` (and ``missing`` rows keep their window's
         coefficients)."""
@@ -222,8 +226,9 @@ class RollingOLSResult:
     def rank(self) -> pd.Series | pd.DataFrame:
         """Numerical rank of each window's design, the intercept column included (``<NA>`` for an
         empty window; NaN in the wide layout). A regressor counts when it is not constant in the
-        window and its Cholesky pivot ``1 − R²_j`` (share of its variation not explained by the
-        regressors before it) is at least 1e-12 — the test that marks a window ``rank_deficient``."""
+        window and its QR pivot ``sqrt(1 − R²_j)`` (``1 − R²_j``: the share of its variation not
+        explained by the regressors before it) is at least 1e-13 — the test that marks a window
+        ``rank_deficient``."""
         values = self._diagnostics[0]
         if self.layout.wide is not None:
             return self._per_row(np.where(values < 0, np.nan, values.astype(np.float64)), "rank")
@@ -233,9 +238,10 @@ class RollingOLSResult:
     @cached_property
     def condition(self) -> pd.Series | pd.DataFrame:
         """2-norm condition number of each window's column-scaled, centred regressors
-        (``sqrt(λ_max/λ_min)`` of their correlation matrix; ``inf`` in rank-deficient windows, NaN
-        with fewer than 2 rows). Values are resolved up to ~1e7; ``ill_conditioned`` windows
-        (pivot below 1e-10) have a condition number of at least ~1e5."""
+        (``inf`` in rank-deficient windows, NaN with fewer than 2 rows): ``sqrt(λ_max/λ_min)`` of
+        their correlation matrix in well-conditioned windows, ``σ_max/σ_min`` of the QR factor
+        ``R`` with unit-norm columns (one-sided Jacobi, accurate to ~1e13) in the others.
+        ``ill_conditioned`` windows have a condition number of at least ~1e10."""
         return self._per_row(self._diagnostics[1], "condition")
 
     def _stat(self, column: int) -> np.ndarray:

@@ -12,11 +12,14 @@ Both work on a chunk of records at once (one column per window), with the window
 innermost loop index, so that they vectorise whatever the number of regressors ``k`` is.
 
 **Status** (one enum for every path, :data:`OK` … :data:`ILL_CONDITIONED`): a regressor whose
-spread in the window is below ``CONST_TOL`` of its level (a constant column), or a pivot
-``D_j / S_jj = 1 − R²_j`` (the share of regressor ``j``'s variation not explained by the ones
-before it) below :data:`RANK_TOL`, makes the window ``RANK_DEFICIENT``; a pivot below
-:data:`ILL_TOL` makes it ``ILL_CONDITIONED`` (the normal equations would keep fewer than about
-6 digits). Such windows are reported, not solved.
+spread in the window is below ``CONST_TOL`` of its level (a constant column) makes the window
+``RANK_DEFICIENT``. A pivot ``D_j / S_jj = 1 − R²_j`` (the share of regressor ``j``'s variation
+not explained by the ones before it) below :data:`REFINE_TOL` marks it :data:`REFINE`: the
+normal equations would lose digits that a QR fit keeps, so the window is solved again from the
+QR of its own rows (:mod:`quantreg._kernels.refine`), whose pivots ``sqrt(1 − R²_j)`` — exact
+where the cross-products' are not — decide: below :data:`RANK_TOL` ``RANK_DEFICIENT``, below
+:data:`ILL_TOL` ``ILL_CONDITIONED`` (a QR fit would keep fewer than about 6 digits), else ``OK``.
+Rank-deficient and ill-conditioned windows are reported, not solved.
 """
 
 from __future__ import annotations

@@ -17,6 +17,11 @@ digits are lost to cancellation however large the level of the data; adding one 
 same update with ``W_b = w`` (weighted Welford). Scaling every weight by ``s`` multiplies ``W``
 and ``C`` and keeps the mean.
 
+**Shifted coordinates.** Rows are read minus a reference row (the latest complete row of the
+window that last rebuilt the front), so that the updates run at the scale of the rows' spread,
+not of their level: at ``x = 1e8 + 1e-3·ε`` the records are as exact as at ``x = ε``. Output
+records hold the means in the caller's coordinates (the shift added back).
+
 **The two-stack walk.** The window of row ``t`` is the rows ``starts[t] … t`` of its segment
 (row windows: the last ``window`` rows; calendar windows: the rows within ``span`` time units).
 Window starts never move backwards, so each window is the merge of two records:
