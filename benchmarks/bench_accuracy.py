@@ -219,8 +219,8 @@ from quantreg.datasets import make_panel
 def panel(kind):
     df = make_panel(500, 2520, 3, nan_frac=0.0, unbalanced=False, seed=0, level=1e4 if kind == "level 1e4" else 0.0)
     if kind == "all refined":
-        u = 3.0 + 0.5 * np.tanh(df["x0"].to_numpy())
-        df["x0"], df["x1"], df["x2"] = u, u ** 2, u ** 3
+        u = 3.0 + 0.5 * np.tanh(df["x1"].to_numpy())
+        df["x1"], df["x2"], df["x3"] = u, u ** 2, u ** 3
     return df
 
 for line in sys.stdin:

@@ -59,8 +59,8 @@ def cross_section_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, o
         for j in range(c + 1):
             state[j] = OK if j == c else WARMUP
         factor_chunk(rec, c + 1, k, add_const, state, sol)
-        refine_chunk(x, xrow, y, start, seg, segf, t0, c + 1, k, add_const, opts.lam != 1.0, state, sol)
-        solve_chunk(rec, c + 1, k, add_const, opts.full, state, sol)
+        refined = refine_chunk(x, xrow, y, start, seg, segf, t0, c + 1, k, add_const, opts.lam != 1.0, state, sol)
+        solve_chunk(rec, c + 1, k, add_const, opts.full, refined, state, sol)
         if state[c] == ILL_CONDITIONED:  # solved all the same (a cross-section is one fit, as in linearmodels)
             state[c] = OK
         status[g] = state[c]

@@ -80,7 +80,7 @@ def factor_chunk(rec, n, k, add_const, status, sol):
     factor rows of ``sol`` (:func:`solution_rows`). A window whose ``status[c]`` is :data:`OK`
     becomes :data:`RANK_DEFICIENT` when a regressor is constant in it (spread below
     :data:`CONST_TOL` of its level), or :data:`REFINE` when a pivot ``1 − R²_j`` is below
-    :data:`REFINE_TOL`. Clears the ``qr`` block's flags.
+    :data:`REFINE_TOL`.
 
     Every loop runs over the chunk's columns innermost, with an unsigned index (no negative-
     index wrap-around to check), so that it vectorises. (Callers pass run-time values only: a
@@ -88,10 +88,7 @@ def factor_chunk(rec, n, k, add_const, status, sol):
     """
     p = k + 1
     inv_d = k * (k - 1) // 2
-    flag = solution_rows(k)[6] + k + 1
     lo, hi = uint64(0), uint64(n)
-    for c in range(lo, hi):
-        sol[flag, c] = 0.0
     # sol[L_ij] holds L_ij·D_j until row i is final, the pivot slot D_j until 1/D_j
     for j in range(k):
         cj = cov_at(p, j)
@@ -136,13 +133,13 @@ def factor_chunk(rec, n, k, add_const, status, sol):
 
 
 @jit()
-def solve_chunk(rec, n, k, add_const, want_inverse, status, sol):
+def solve_chunk(rec, n, k, add_const, want_inverse, refined, status, sol):
     """Least squares of the windows ``rec[:, c]``, chunk columns ``0 … n − 1``, from their
     factorisation (:func:`factor_chunk`, or :func:`quantreg._kernels.refine.refine_chunk`).
 
     Into the column ``c`` of ``sol`` (blocks of rows: :func:`solution_rows`): the slopes
     (``beta`` block) and ``SSR`` (``ssr`` row) — those of the QR for a window it solved (its
-    flag set); with ``want_inverse``: the strictly lower part of the unit lower ``L⁻¹``
+    flag set, when ``refined``: the number of such windows, is not 0); with ``want_inverse``: the strictly lower part of the unit lower ``L⁻¹``
     (``linv`` block) and the diagonal of ``S⁻¹`` (``inv_diag`` block, ``k`` rows) — with an
     intercept, one more row ``1/W + x̄ᵀ S⁻¹ x̄``, its variance factor. The ``u`` block is
     scratch. Columns whose ``status`` is not :data:`OK` receive unspecified values.
@@ -181,11 +178,12 @@ def solve_chunk(rec, n, k, add_const, want_inverse, status, sol):
             li = (l * (l - 1)) // 2 + i
             for c in range(lo, hi):
                 sol[b0 + i, c] -= sol[li, c] * sol[b0 + l, c]
-    for i in range(k + 1):  # the QR's slopes and SSR where it solved the window
-        at = b0 + i if i < k else s0
-        for c in range(lo, hi):
+    if refined > 0:  # the QR's slopes and SSR where it solved the window
+        for c in range(n):
             if sol[flag, c] != 0.0:
-                sol[at, c] = sol[q0 + i, c]
+                for i in range(k):
+                    sol[b0 + i, c] = sol[q0 + i, c]
+                sol[s0, c] = sol[q0 + k, c]
     if not want_inverse:
         return
     # (L⁻¹)_ij = −L_ij − Σ_{l=j+1}^{i−1} L_il (L⁻¹)_lj; diag(S⁻¹)_j = Σ_{i≥j} (L⁻¹)_ij² / D_i

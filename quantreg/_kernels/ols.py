@@ -79,8 +79,8 @@ def fit_chunk(x, xrow, y, offsets, times, g, t0, opts, want_inverse, seg, segf, 
     weighted = opts.lam != 1.0
     walk_chunk(x, xrow, y, start, seg, segf, t0, t1, need, weighted, front, work, cur, istate, rec, k)
     factor_chunk(rec, t1 - t0, k, opts.add_const, state, sol)
-    refine_chunk(x, xrow, y, start, seg, segf, t0, t1 - t0, k, opts.add_const, weighted, state, sol)
-    solve_chunk(rec, t1 - t0, k, opts.add_const, want_inverse, state, sol)
+    refined = refine_chunk(x, xrow, y, start, seg, segf, t0, t1 - t0, k, opts.add_const, weighted, state, sol)
+    solve_chunk(rec, t1 - t0, k, opts.add_const, want_inverse, refined, state, sol)
     return t1 - t0
 
 

@@ -53,7 +53,7 @@ def constant_column(rec, col, j, k, add_const):
     return not diag + w * m_j * m_j > 0.0
 
 
-@jit()
+@jit(inline="always")
 def window_qr(x, xrow, y, start, seg, segf, t, k, add_const, weighted, skip, r, row_buf, shift, centre):
     """``R`` (into ``r``, ``(k + 1) × (k + 1)``, upper triangular, ``y`` the last column) of the
     window of segment row ``t`` (rows ``seg[STARTS, t] … t`` that are complete, weighted by
@@ -118,7 +118,7 @@ def window_qr(x, xrow, y, start, seg, segf, t, k, add_const, weighted, skip, r, 
             weight *= segf[STEPS, j]
 
 
-@jit()
+@jit(inline="always")
 def qr_pivots(r, k, out):
     """``|R_jj| / ‖column j‖`` (``= sqrt(1 − R²_j)``) of the regressors, into ``out``; 1 for a
     column left out (all zero)."""
@@ -129,7 +129,7 @@ def qr_pivots(r, k, out):
         out[j] = abs(r[j, j]) / math.sqrt(norm2) if norm2 > 0.0 else 1.0
 
 
-@jit()
+@jit(inline="always")
 def correct_solution(x, xrow, y, start, seg, segf, t, k, weighted, skip, r, shift, centre, beta, g):
     """One step of the corrected semi-normal equations (Björck 1987): with the residuals
     ``e_j`` of ``beta`` on the window's (centred) rows, ``beta += R⁻¹ R⁻ᵀ Σ_j w_j x_j e_j``.
@@ -166,7 +166,7 @@ def correct_solution(x, xrow, y, start, seg, segf, t, k, weighted, skip, r, shif
         beta[i] += g[i]
 
 
-@jit()
+@jit(inline="always")
 def qr_status(pivots, k):
     """Status of a window from its QR pivots ``sqrt(1 − R²_j)`` (:func:`qr_pivots`)."""
     code = OK
@@ -185,7 +185,8 @@ def refine_chunk(x, xrow, y, start, seg, segf, t0, n, k, add_const, weighted, st
     :data:`RANK_DEFICIENT`; for the others (an ill-conditioned window is solved all the same:
     a cross-section reports it) the factor rows of ``sol`` hold ``RᵀR`` as
     ``L D Lᵀ`` and the ``qr`` block their slopes, SSR and flag (:func:`solution_rows`).
-    Returns the number of windows refined (scratch is allocated only when there are some)."""
+    Returns the number of windows refined (scratch is allocated, and the flags cleared, only
+    when there are some)."""
     refined = 0
     for c in range(n):
         if status[c] == REFINE:
@@ -194,6 +195,8 @@ def refine_chunk(x, xrow, y, start, seg, segf, t0, n, k, add_const, weighted, st
         return 0
     inv_d = k * (k - 1) // 2
     q0 = solution_rows(k)[6]
+    for c in range(n):
+        sol[q0 + k + 1, c] = 0.0
     r = np.empty((k + 1, k + 1))
     scratch = np.empty((4, k + 1))
     skip = np.zeros(k, dtype=np.bool_)
