@@ -305,3 +305,25 @@ def test_ill_conditioned_cross_sections_are_solved_by_qr():
         expected = [float(means[2] - b1 * means[0] - b2 * means[1]), float(b1), float(b2)]
         assert res.status_by_period.loc[date] == "ok"
         np.testing.assert_allclose(res.params_by_period.loc[date], expected, rtol=1e-8)
+
+
+def test_refined_windows_with_a_shared_factor_table_and_calendar_windows():
+    """Badly conditioned factors shared by all assets (read through the row map) and calendar
+    windows: each window equals statsmodels OLS on its own rows."""
+    rng = np.random.default_rng(17)
+    dates = pd.date_range("2001-01-01", periods=90, freq="D")
+    u = 2.0 + rng.uniform(-1, 1, len(dates))
+    factors = pd.DataFrame({"f1": u, "f2": u**2, "f3": u**3}, index=pd.Index(dates, name="datetime"))
+    index = pd.MultiIndex.from_product([dates, ["A", "B"]], names=["datetime", "instrument"])
+    returns = pd.Series(rng.standard_normal(len(index)), index=index, name="r")
+    res = quantreg.rolling_ols(returns, factors=factors, window=25)
+    cal = quantreg.rolling_ols(returns, factors=factors, window="25D")
+    for inst in ("A", "B"):
+        r = returns.xs(inst, level="instrument").to_numpy()
+        X = sm.add_constant(factors.to_numpy())
+        for t in (24, 60, 89):
+            ref = sm.OLS(r[t - 24 : t + 1], X[t - 24 : t + 1]).fit(method="qr")
+            for got in (res, cal):
+                assert got.status.loc[(dates[t], inst)] == "ok"
+                np.testing.assert_allclose(got.params.loc[(dates[t], inst)], ref.params, rtol=1e-9)
+                np.testing.assert_allclose(got.bse.loc[(dates[t], inst)], ref.bse, rtol=1e-7)
