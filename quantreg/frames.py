@@ -226,6 +226,9 @@ def _factorize_pandas(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
 
 
 def _from_polars(data: Any, time_col: Hashable, instrument_col: Hashable) -> tuple[pd.DataFrame, Origin]:
+    from quantreg.polars_namespace import register
+
+    register()
     if type(data).__name__ == "LazyFrame":
         data = data.collect()
     columns = data.columns
