@@ -336,7 +336,7 @@ class FamaMacBethResult:
         cov = self.cov_type if self.cov_type != "kernel" else (
             f"kernel ({self.kernel}, bandwidth {self.bandwidth:g})")
         return (
-            f"<FamaMacBethResult: {self.y_name!r} ~ {' + '.join(map(str, self.param_names))} "
+            f"<FamaMacBethResult {self.y_name!r} ~ {' + '.join(map(str, self.param_names))} "
             f"(k={len(self.param_names)})\n"
             f"  T={self.nperiods} periods estimated, {skipped} skipped, {self.nobs:,} rows; "
             f"cov_type={cov!r}; average R² {self.avg_rsquared:.3f}>"
@@ -393,7 +393,7 @@ class TwoPassResult:
                            zip(second.param_names, second.params, second.tvalues))
         window = "expanding" if first.window is None else f"window={first.window!r}"
         return (
-            f"<TwoPassResult: {second.y_name!r} on factors {list(first.layout.x_names)}\n"
+            f"<TwoPassResult {second.y_name!r} on factors {list(first.layout.x_names)}\n"
             f"  first pass: {first.layout.n_segments:,} assets, {first.layout.n_rows:,} rows, {window}\n"
             f"  second pass: T={second.nperiods} periods, cov_type={second.cov_type!r}; premia: {premia}>"
         )

@@ -146,10 +146,10 @@ def panel_input(
     >>> flat = pd.DataFrame({"datetime": pd.to_datetime(["2024-01-02", "2024-01-01"]),
     ...                      "instrument": ["A", "A"], "y": [1.0, 2.0]})
     >>> panel, origin, t, i = panel_input(flat)
-    >>> panel.index.names, origin.kind, (t, i)
-    (FrozenList(['datetime', 'instrument']), 'flat', ('datetime', 'instrument'))
+    >>> list(panel.index.names), origin.kind, (t, i)
+    (['datetime', 'instrument'], 'flat', ('datetime', 'instrument'))
     >>> origin.panel(panel["y"] * 10)
-         datetime instrument     y
+        datetime instrument     y
     0 2024-01-02          A  10.0
     1 2024-01-01          A  20.0
     """

@@ -422,10 +422,18 @@ class RollingOLSResult:
         >>> x = np.array([0.0, 5, 1, 3, 4, 2, 2, 8, 3, 1, 7, 0])
         >>> df = pd.DataFrame({"x": x, "y": 1.0 + 2.0 * x + np.sin(x)}, index=idx)
         >>> res = quantreg.rolling_ols(df, window=4)
-        >>> res.summary()["coef"].round(3).tolist()
-        [0.862, 2.11, 1.033, 1.978]
-        >>> print(res.summary("A", date="2024-01-05"))  # doctest: +ELLIPSIS
-                            Rolling OLS: instrument 'A', window ending 2024-01-05...
+        >>> res.summary()["coef"].round(3).tolist()   # latest windows: A const, A x, B const, B x
+        [1.234, 2.001, 1.469, 2.078]
+        >>> print(res.summary("A", date="2024-01-05"))  # doctest: +ELLIPSIS, +NORMALIZE_WHITESPACE
+        Rolling OLS: instrument 'A', window ending 2024-01-05
+        ==============================================================================
+        Dep. Variable:                       y  Status:                             ok
+        ...
+                         coef    std err          t      P>|t|     [0.025     0.975]
+        ------------------------------------------------------------------------------
+        const          2.6745     0.4400     6.0788      0.026     0.7814     4.5676
+        x              1.4437     0.1607     8.9862      0.012     0.7524     2.1350
+        ...
         """
         from quantreg.summary import WindowSummary
 
@@ -548,7 +556,7 @@ class RollingOLSResult:
         window = "expanding" if self.window is None else f"window={self.window!r}"
         kind = "" if self.origin.kind == "pandas" else f" ({self.origin.kind} input)"
         return (
-            f"<RollingOLSResult: {self.layout.y_name!r} ~ {' + '.join(map(str, self.param_names))} "
+            f"<RollingOLSResult {self.layout.y_name!r} ~ {' + '.join(map(str, self.param_names))} "
             f"(k={self.k_params})\n"
             f"  {self.layout.n_rows:,} rows, {self.layout.n_segments:,} instruments{kind}; {window}, "
             f"min_nobs={self.min_nobs}, cov_type={self.cov.name!r}\n"

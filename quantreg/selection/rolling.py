@@ -107,7 +107,7 @@ class RollingSelectResult:
         selected = self.output.params[ok][:, 1:] != 0.0
         mean = f"{selected.sum(axis=1).mean():.2f} of {len(self.layout.x_names)}" if ok.any() else "–"
         return (
-            f"<RollingSelectResult: {self.estimator!r} on {self.layout.y_name!r} ~ "
+            f"<RollingSelectResult {self.estimator!r} on {self.layout.y_name!r} ~ "
             f"{' + '.join(map(str, names))}\n"
             f"  {self.layout.n_rows:,} rows, {self.layout.n_segments:,} instruments{kind}; {window}, "
             f"min_nobs={self.min_nobs}\n"
