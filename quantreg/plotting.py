@@ -65,8 +65,7 @@ def coefficient_figure(result: Any, instrument: Hashable, params: Sequence[Hasha
         if unknown or not chosen:
             raise KeyError(f"params={params!r}: {unknown or 'none given'} not among the coefficients {names}.")
     rows = result._instrument_rows(instrument)
-    q = result._quantile(alpha)
-    q = np.asarray(q)[rows, 0] if np.ndim(q) else np.full(rows.size, float(q))
+    q = result._quantile(alpha, rows)[:, 0]
     times, _, time_name, _ = result._keys
     when = np.asarray(times[rows])
     codes = result._codes[rows]

@@ -159,22 +159,30 @@ class RollingOLSResult:
 
     @cached_property
     def _pvalues(self) -> np.ndarray:
-        with np.errstate(invalid="ignore"):
-            return 2.0 * self._distribution().sf(np.abs(self._tvalues))
+        return self._pvalues_at(slice(None))
 
-    def _quantile(self, alpha: float) -> np.ndarray | float:
-        """``q_{1−α/2}`` of each row's t (``df_resid`` dof) or of the normal."""
-        if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating)) or not 0.0 < alpha < 1.0:
-            raise ValueError(f"alpha must be in (0, 1); got {alpha!r}.")
-        with np.errstate(invalid="ignore"):
-            return self._distribution().ppf(1.0 - alpha / 2.0)
-
-    def _distribution(self):
+    def _pvalues_at(self, rows: slice | np.ndarray) -> np.ndarray:
+        """Two-sided p-values of the coefficient rows ``rows``."""
         from scipy import stats as sps  # imported on use: scipy.stats is slow to import
 
-        if self.use_t:
-            return sps.t(self._df_resid[:, None])
-        return sps.norm()
+        t = np.abs(self._tvalues[rows])
+        with np.errstate(invalid="ignore"):
+            if self.use_t:
+                return 2.0 * sps.t.sf(t, self._df_resid[rows][:, None])
+            return 2.0 * sps.norm.sf(t)
+
+    def _quantile(self, alpha: float, rows: slice | np.ndarray = slice(None)) -> np.ndarray:
+        """``q_{1−α/2}`` of the t (``df_resid`` dof) or normal distribution of the coefficient
+        rows ``rows``, as a column ``(m, 1)``."""
+        from scipy import stats as sps
+
+        if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating)) or not 0.0 < alpha < 1.0:
+            raise ValueError(f"alpha must be in (0, 1); got {alpha!r}.")
+        df = self._df_resid[rows]
+        with np.errstate(invalid="ignore"):
+            if self.use_t:
+                return sps.t.ppf(1.0 - alpha / 2.0, df)[:, None]
+            return np.full((df.shape[0], 1), sps.norm.ppf(1.0 - alpha / 2.0))
 
     @cached_property
     def pvalues(self) -> pd.DataFrame:
@@ -462,11 +470,11 @@ class RollingOLSResult:
                     f"{row_times[0]} to {row_times[-1]}."
                 )
             row = int(rows[hit[0]])
-        q = self._row_quantile(row, alpha)
+        q = float(self._quantile(alpha, np.array([row]))[0, 0])
         stat, p_name = ("t", "P>|t|") if self.use_t else ("z", "P>|z|")
         params, bse = self.output.params[row], self.output.bse[row]
         table = pd.DataFrame(
-            {"coef": params, "std err": bse, stat: self._tvalues[row], p_name: self._pvalues[row],
+            {"coef": params, "std err": bse, stat: self._tvalues[row], p_name: self._pvalues_at(np.array([row]))[0],
              f"[{alpha / 2:g}": params - q * bse, f"{1 - alpha / 2:g}]": params + q * bse},
             index=pd.Index(self.param_names, name="coefficient"),
         )
@@ -498,15 +506,6 @@ class RollingOLSResult:
         title = f"Rolling OLS: instrument {instrument!r}, window ending {_when(times[row])}"
         return WindowSummary(title, left, right, table, notes)
 
-    def _row_quantile(self, row: int, alpha: float) -> float:
-        if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating)) or not 0.0 < alpha < 1.0:
-            raise ValueError(f"alpha must be in (0, 1); got {alpha!r}.")
-        from scipy import stats as sps
-
-        if self.use_t:
-            return float(sps.t.ppf(1.0 - alpha / 2.0, self._df_resid[row]))
-        return float(sps.norm.ppf(1.0 - alpha / 2.0))
-
     def _latest_table(self, alpha: float) -> pd.DataFrame:
         """Every instrument's latest estimated window, long by (instrument, coefficient)."""
         times, instruments, time_name, inst_name = self._keys
@@ -516,15 +515,14 @@ class RollingOLSResult:
         rows = latest.to_numpy()
         if rows.size == 0:
             raise ValueError("no window was estimated (no row has status 'ok'): nothing to summarise.")
-        q = self._quantile(alpha)
-        q = np.asarray(q)[rows] if np.ndim(q) else np.full((rows.size, 1), q)
+        q = self._quantile(alpha, rows)
         k = self.k_params
         params, bse = self.output.params[rows], self.output.bse[rows]
         stat, p_name = ("t", "P>|t|") if self.use_t else ("z", "P>|z|")
         table = pd.DataFrame({
             time_name: np.repeat(np.asarray(times[rows]), k),
             "coef": params.ravel(), "std err": bse.ravel(), stat: self._tvalues[rows].ravel(),
-            p_name: self._pvalues[rows].ravel(),
+            p_name: self._pvalues_at(rows).ravel(),
             f"[{alpha / 2:g}": (params - q * bse).ravel(), f"{1 - alpha / 2:g}]": (params + q * bse).ravel(),
             "nobs": np.repeat(self._nobs[rows], k), "rsquared": np.repeat(self._rsquared[rows], k),
         }, index=pd.MultiIndex.from_product([latest.index, self.param_names], names=[inst_name, "coefficient"]))
