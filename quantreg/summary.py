@@ -68,7 +68,7 @@ class WindowSummary:
         lines.append(" " * name_width + "".join(str(c).rjust(cell) for c in columns))
         lines.append("-" * WIDTH)
         for name, row in zip(names, self.table.itertuples(index=False)):
-            values = [_number(v, 3 if c.startswith("P>") else 4) for c, v in zip(columns, row)]
+            values = [f"{v:.3f}" if c.startswith("P>") else _number(v) for c, v in zip(columns, row)]
             lines.append(name.ljust(name_width) + "".join(v.rjust(cell) for v in values))
         lines.append("=" * WIDTH)
         if self.notes:
