@@ -9,6 +9,7 @@ caller's index (:mod:`quantreg.results`).
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -18,11 +19,14 @@ from quantreg.options import MISSING_OPTIONS, check_choice, fit_options, window_
 from quantreg.panel import Layout, panel_layout
 from quantreg.results import RollingOLSResult
 
+if TYPE_CHECKING:
+    import polars as pl
+
 __all__ = ["rolling_ols", "rolling_resid"]
 
 
 def rolling_ols(
-    data: pd.DataFrame | pd.Series,
+    data: pd.DataFrame | pd.Series | pl.DataFrame | pl.LazyFrame,
     y: Hashable | None = None,
     x: Sequence[Hashable] | Hashable | None = None,
     window: int | str | pd.Timedelta | None = None,
@@ -165,7 +169,7 @@ def rolling_ols(
 
 
 def rolling_resid(
-    data: pd.DataFrame | pd.Series,
+    data: pd.DataFrame | pd.Series | pl.DataFrame | pl.LazyFrame,
     y: Hashable | None = None,
     x: Sequence[Hashable] | Hashable | None = None,
     window: int | str | pd.Timedelta | None = None,
@@ -181,7 +185,7 @@ def rolling_resid(
     instrument_level: Hashable | None = None,
     time_col: Hashable = TIME_COL,
     instrument_col: Hashable = INSTRUMENT_COL,
-) -> pd.Series:
+) -> pd.Series | pd.DataFrame | pl.DataFrame:
     """The residuals of :func:`rolling_ols` (same arguments) as a Series named ``residual``.
 
     Only the residuals are computed and kept, which saves the memory of params and statistics.
