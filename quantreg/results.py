@@ -491,9 +491,9 @@ class RollingOLSResult:
             ("Status", STATUS_CATEGORIES[self._codes[row]]),
             ("R-squared", f"{self._rsquared[row]:.3f}"),
             ("Adj. R-squared", f"{self._rsquared_adj[row]:.3f}"),
-            ("Log-Likelihood", f"{self._llf[row]:.4g}"),
-            ("AIC", f"{-2.0 * self._llf[row] + 2.0 * self.k_params:.4g}"),
-            ("BIC", f"{-2.0 * self._llf[row] + np.log(self._nobs[row]) * self.k_params:.4g}"),
+            ("Log-Likelihood", f"{self._llf[row]:.5g}"),
+            ("AIC", f"{-2.0 * self._llf[row] + 2.0 * self.k_params:.5g}"),
+            ("BIC", f"{-2.0 * self._llf[row] + np.log(self._nobs[row]) * self.k_params:.5g}"),
             ("Cov. Type", self.cov.name),
         ]
         notes = []

@@ -265,3 +265,20 @@ def test_non_numeric_and_missing_keys(polars_frame, flat):
                                                          .otherwise(pl.col("instrument")).alias("instrument")), window=5)
     with pytest.raises(PanelError, match=r"time level 'datetime' has dtype .*not ordered as time"):
         quantreg.rolling_resid(flat.assign(datetime=flat["datetime"].dt.strftime("%m/%d/%Y")), window=5)
+
+
+@pytest.mark.parametrize("change", [
+    lambda f: f.with_columns(pl.col("instrument").cast(pl.Categorical)),
+    lambda f: f.with_columns(pl.col("instrument").cast(pl.Enum(sorted(set(f["instrument"])))),
+                             pl.col("datetime").cast(pl.Date)),
+    lambda f: f.with_columns(pl.col("datetime").dt.replace_time_zone("UTC")),
+    lambda f: pl.concat([f.head(60), f.tail(f.height - 60)], rechunk=False),  # two Arrow chunks
+], ids=["categorical", "enum-and-date", "tz-aware", "chunked"])
+def test_polars_key_dtypes(polars_frame, change):
+    """Categorical/Enum instruments, Date and tz-aware times, chunked columns: same residuals,
+    and the key columns come back as given."""
+    ref = quantreg.rolling_resid(polars_frame, window=12)
+    frame = change(polars_frame)
+    got = quantreg.rolling_resid(frame, window=12)
+    assert got.select(KEYS).equals(frame.select(KEYS))
+    compare(got["residual"].fill_null(np.nan).to_numpy(), ref["residual"].fill_null(np.nan).to_numpy())
