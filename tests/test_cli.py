@@ -70,7 +70,7 @@ def test_resid_on_bundled_data_equals_python(capsys, tmp_path, french_path, fren
     assert stdout.count("\n") == 1
     assert stdout.startswith(
         f"quantreg resid: {n_rows:,} rows, {n_instruments} instruments, "
-        f"{n_rows - n_nan:,} residuals ({n_nan:,} NaN) -> {out} in "
+        f"{n_rows - n_nan:,} residuals ({n_nan:,} NaN: {n_nan:,} warmup) -> {out} in "
     )
 
 
@@ -230,8 +230,9 @@ BAD_INPUT_MESSAGES = {
                  r"'.*french_portfolios\.parquet'; its data columns are \['Mkt-RF', 'SMB', "
                  r"'HML', 'Mom', 'excess_return'\]: pass --y/--x with some of them$",
     "unknown x": r"^quantreg: error: column\(s\) \['nope'\] given to --y/--x not found in '",
-    "non-numeric": r"^quantreg: error: column 'sector' has non-numeric dtype str; convert it with "
-                   r"pd\.to_numeric\(df\['sector'\]\) or leave it out of x/y\.$",
+    "non-numeric": r"^quantreg: error: column 'sector' of '.*text\.parquet' is not numeric \(dtype "
+                   r"str\); choose numeric columns with --y/--x \(by default y is the last column "
+                   r"and x every other one\)$",
     "window too small": r"^quantreg: error: --window 3 is smaller than the number of regressors "
                         r"\(5, including the constant\); use --window 5 or more, or fewer --x "
                         r"columns$",
@@ -241,7 +242,7 @@ BAD_INPUT_MESSAGES = {
     "no window": r"^quantreg: error: --window N is required \(or --expanding for windows that "
                  r"only grow\)$",
     "window not positive": r"^quantreg resid: error: argument --window: expected a positive "
-                           r"integer, got '0' \(see 'quantreg resid --help'\)$",
+                           r"number of rows, got '0' \(see 'quantreg resid --help'\)$",
     "bad halflife": r"^quantreg resid: error: argument --halflife: expected a positive number, "
                     r"got '-1' \(see 'quantreg resid --help'\)$",
     "bad input extension": r"^quantreg: error: cannot tell the format of input file '.*panel\.txt'"
@@ -249,11 +250,13 @@ BAD_INPUT_MESSAGES = {
     "bad output extension": r"^quantreg: error: cannot tell the format of output file "
                             r"'.*out\.xlsx': expected a name ending in \.parquet",
     "csv without instrument": r"^quantreg: error: '.*noinstrument\.csv' has no column "
-                              r"'instrument': the panel needs a \(datetime, instrument\) "
-                              r"MultiIndex or columns 'datetime' and 'instrument' \(found columns",
+                              r"'instrument': the panel needs a \(time, instrument\) "
+                              r"MultiIndex or columns 'datetime' and 'instrument' \(found columns "
+                              r".*; name other columns with --time-col and --instrument-col$",
     "corrupt parquet": r"^quantreg: error: cannot read '.*corrupt\.parquet' as Parquet: ",
     "missing=raise with NaN": r"^quantreg: error: column 'y' holds \d+ missing value\(s\), first "
-                              r"at .*, and missing='raise'",
+                              r"at .*, and --missing raise; drop or fill them, or use --missing drop or "
+                              r"--missing skip\.$",
     "output directory missing": r"^quantreg: error: output directory not found: "
                                 r"'.*/no/such'$",
     "unknown command": r"^quantreg: error: argument {resid,demo,fan-li}: invalid choice: "

@@ -1,0 +1,68 @@
+"""Sphinx configuration of the quantreg documentation (``bash scripts/docs.sh`` builds it).
+
+The notebooks in ``notebooks/`` (linked here as ``docs/notebooks``) and the user-guide pages
+(MyST notebooks) are executed at build time by myst-nb; an error in any cell fails the build.
+``QUANTREG_SMALL=1`` in the environment runs the notebooks on their small parameters (the test
+suite does).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import quantreg  # noqa: E402
+
+project = "quantreg"
+author = "quantreg developers"
+copyright = "quantreg developers"
+release = quantreg.__version__
+version = release
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.mathjax",
+    "numpydoc",
+    "myst_nb",
+]
+
+exclude_patterns = ["_build", "**.ipynb_checkpoints", "api/generated/*.md"]
+source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
+root_doc = "index"
+
+# --- API reference: autosummary pages from the numpydoc docstrings ------------------------
+templates_path = ["_templates"]
+autosummary_generate = True
+autosummary_imported_members = True
+autodoc_default_options = {"members": False}
+autodoc_typehints = "none"  # the numpydoc Parameters sections say it in words
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+numpydoc_xref_param_type = False
+
+# --- MyST and notebook execution -----------------------------------------------------------
+myst_enable_extensions = ["dollarmath", "colon_fence"]
+myst_heading_anchors = 3
+nb_execution_mode = os.environ.get("QUANTREG_DOCS_EXECUTE", "cache")
+nb_execution_raise_on_error = True
+nb_execution_show_tb = True
+nb_execution_timeout = 600
+nb_execution_in_temp = True
+nb_merge_streams = True
+
+# --- HTML -----------------------------------------------------------------------------------
+html_theme = "pydata_sphinx_theme"
+html_title = f"quantreg {release}"
+html_theme_options = {
+    "navigation_with_keys": False,
+    "show_toc_level": 2,
+    "footer_start": ["copyright"],
+    "footer_end": ["sphinx-version"],
+}
+html_static_path: list[str] = []
+html_show_sourcelink = False
