@@ -1,9 +1,10 @@
 """Sphinx configuration of the quantreg documentation (``bash scripts/docs.sh`` builds it).
 
-The notebooks in ``notebooks/`` (linked here as ``docs/notebooks``) and the user-guide pages
-(MyST notebooks) are executed at build time by myst-nb; an error in any cell fails the build.
-``QUANTREG_SMALL=1`` in the environment runs the notebooks on their small parameters (the test
-suite does).
+The notebooks of ``notebooks/`` and the benchmark pages of ``benchmarks/`` are copied into
+``docs/notebooks/`` and ``docs/benchmarks/`` (generated, not committed) so that their relative
+links resolve inside the site. The notebooks and the user-guide pages (MyST notebooks) are
+executed at build time by myst-nb; an error in any cell fails the build. ``QUANTREG_SMALL=1`` in
+the environment runs the notebooks on their small parameters (the test suite does).
 """
 
 from __future__ import annotations
@@ -13,7 +14,27 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
 sys.path.insert(0, str(ROOT))
+
+
+def _mirror(source: Path, target: Path, patterns: tuple[str, ...]) -> None:
+    """Copy the files of ``source`` matching ``patterns`` into ``target`` (rewritten only when
+    they changed, so that Sphinx and the execution cache see unchanged pages as unchanged), and
+    remove the copies whose original is gone."""
+    target.mkdir(exist_ok=True)
+    wanted = {f.name: f for pattern in patterns for f in source.glob(pattern)}
+    for name, original in wanted.items():
+        copy = target / name
+        if not copy.exists() or copy.read_bytes() != original.read_bytes():
+            copy.write_bytes(original.read_bytes())
+    for copy in target.iterdir():
+        if copy.name not in wanted:
+            copy.unlink()
+
+
+_mirror(ROOT / "notebooks", DOCS / "notebooks", ("*.ipynb",))
+_mirror(ROOT / "benchmarks", DOCS / "benchmarks", ("*.md", "*.png"))
 
 import quantreg  # noqa: E402
 

@@ -11,6 +11,5 @@ venv="${QUANTREG_VENV:-.venv}"
 "$venv/bin/python" -m pip install --quiet --upgrade pip
 "$venv/bin/python" -m pip install --quiet -e ".[docs]"
 export NUMBA_CACHE_DIR="${NUMBA_CACHE_DIR:-$PWD/.numba-cache}"
-export MPLBACKEND=Agg
 "$venv/bin/python" -m sphinx -W --keep-going -b html -d docs/_build/doctrees docs docs/_build/html "$@"
 echo "documentation written to docs/_build/html/index.html"
