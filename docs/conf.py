@@ -69,7 +69,11 @@ numpydoc_xref_param_type = False
 # --- MyST and notebook execution -----------------------------------------------------------
 myst_enable_extensions = ["dollarmath", "colon_fence"]
 myst_heading_anchors = 3
-nb_execution_mode = os.environ.get("QUANTREG_DOCS_EXECUTE", "cache")
+# Full builds keep executed pages in docs/_build/.jupyter_cache (keyed by the cells' code) and
+# re-execute only pages that changed; small builds (QUANTREG_SMALL=1) always execute and cache
+# nothing, so they never serve their short-sample outputs to a full build.
+SMALL = os.environ.get("QUANTREG_SMALL") == "1"
+nb_execution_mode = os.environ.get("QUANTREG_DOCS_EXECUTE") or ("force" if SMALL else "cache")
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True
 nb_execution_timeout = 600
