@@ -137,12 +137,14 @@ def check_window_options(args: argparse.Namespace) -> None:
 
 
 # --------------------------------------------------------------------------- factor table
-def read_factor_table(path: Path, read: Any, time_col: str, date_format: str | None) -> pd.DataFrame:
+def read_factor_table(path: Path, read: Any, time_col: str,
+                      date_format: str | None) -> pd.DataFrame:
     """The factor table of ``--factors FILE``: one row per date, indexed by datetime.
 
-    ``read(path, role, text_columns)`` reads a Parquet or CSV file as the command reads its input
-    (the time column as text in a CSV). The dates are the index of a Parquet file when it is datetime-typed,
-    otherwise the column ``time_col`` (``--time-col``, default ``datetime``).
+    ``read(path, role, text_columns)`` reads a Parquet or CSV file as the command reads its
+    input (the time column as text in a CSV). The dates are the index of a Parquet file when it
+    is datetime-typed, otherwise the column ``time_col`` (``--time-col``, default
+    ``datetime``).
     """
     from quantreg.io import parse_times
 

@@ -3,6 +3,13 @@
 Only argument parsing, file input/output and printing live here; every number comes from the
 library (:func:`quantreg.rolling_ols`, :mod:`quantreg.datasets`, :mod:`quantreg.selection`).
 
+``quantreg resid`` reads a panel (``--time-col``/``--instrument-col`` name its time and
+instrument columns), and with ``--factors`` a factor table (:mod:`quantreg._cli_support`); it fits
+with :func:`quantreg.rolling_ols` — in batches of whole instruments for a progress bar or a big
+panel — so that the summary line can count NaN rows by status and the run reports one
+rank-deficiency warning with its totals; library messages are reworded with the command's flags
+(:func:`quantreg._cli_support.cli_words`).
+
 User errors (a missing file, an unknown or non-numeric column, a window too small, an
 unsupported file type, an output that would overwrite the input...) print one line on stderr and
 return exit code 2, without a traceback. They reach :func:`main` as ``ValueError`` (quantreg's
@@ -362,7 +369,8 @@ def _check_counts(n_x: int, args: argparse.Namespace) -> None:
     if rows is not None and rows < k:
         raise ValueError(f"--window {rows} is smaller than the number of regressors "
                          f"({k}{with_constant}); use --window {k} or more, or fewer --x columns")
-    if args.min_nobs is not None and (args.min_nobs < k or (rows is not None and args.min_nobs > rows)):
+    too_many = rows is not None and args.min_nobs is not None and args.min_nobs > rows
+    if args.min_nobs is not None and (args.min_nobs < k or too_many):
         at_most = f" and at most --window ({rows})" if rows is not None else ""
         raise ValueError(f"--min-nobs {args.min_nobs} must be at least the number of regressors "
                          f"({k}{with_constant}){at_most}")
