@@ -3,6 +3,13 @@
 Only argument parsing, file input/output and printing live here; every number comes from the
 library (:func:`quantreg.rolling_ols`, :mod:`quantreg.datasets`, :mod:`quantreg.selection`).
 
+``quantreg resid`` reads a panel (``--time-col``/``--instrument-col`` name its time and
+instrument columns), and with ``--factors`` a factor table (:mod:`quantreg._cli_support`); it fits
+with :func:`quantreg.rolling_ols` — in batches of whole instruments for a progress bar or a big
+panel — so that the summary line can count NaN rows by status and the run reports one
+rank-deficiency warning with its totals; library messages are reworded with the command's flags
+(:func:`quantreg._cli_support.cli_words`).
+
 User errors (a missing file, an unknown or non-numeric column, a window too small, an
 unsupported file type, an output that would overwrite the input...) print one line on stderr and
 return exit code 2, without a traceback. They reach :func:`main` as ``ValueError`` (quantreg's
@@ -16,6 +23,7 @@ ISO 8601 unless ``--date-format`` gives their format.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import os
 import shlex
@@ -28,10 +36,25 @@ from typing import Any, NoReturn, Sequence
 import numpy as np
 import pandas as pd
 
+from quantreg._cli_support import (
+    check_window_options,
+    cli_words,
+    constant_columns,
+    factor_columns,
+    halflife_arg,
+    nan_reasons,
+    nan_summary,
+    rank_warning,
+    read_factor_table,
+    status_counts,
+    window_arg,
+)
 from quantreg.exceptions import (
     FileFormatError,
     MissingColumnError,
+    NonNumericError,
     QuantregWarning,
+    RankDeficientWindowWarning,
     UnsafeOutputError,
 )
 
@@ -43,6 +66,7 @@ _PARQUET = (".parquet", ".pq")
 _CSV = (".csv", ".csv.gz", ".csv.bz2", ".csv.xz", ".csv.zst")
 _PROGRESS_BATCHES = 50  # a progress bar advances once per batch of instruments
 _PROGRESS_MIN_ROWS = 250_000  # smaller panels finish before a bar would be worth drawing
+_BATCH_ROWS = 2_000_000  # bigger panels are fitted in batches of instruments (bounded memory)
 _DEMO_PORTFOLIOS = ("NoDur", "BusEq", "S1V5", "S5V1")
 _DEMO_CODES = {  # the caption of the demo figure
     "NoDur": "consumer non-durables industry",
@@ -93,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("quantreg: interrupted; run the same command again to resume", file=sys.stderr)
         return EXIT_INTERRUPTED
     except (ValueError, OSError) as exc:  # QuantregError is a ValueError; see module notes
-        print(f"quantreg: error: {_one_line(exc)}", file=sys.stderr)
+        print(f"quantreg: error: {cli_words(_one_line(exc))}", file=sys.stderr)
         return EXIT_USAGE
 
 
@@ -103,6 +127,8 @@ def _build_parser() -> argparse.ArgumentParser:
         prog="quantreg",
         description="Exact, fast rolling regressions over (datetime, instrument) panels.",
     )
+    parser.add_argument("--version", action="version", version=f"quantreg {_version()}",
+                        help="print the version of quantreg and exit")
     commands = parser.add_subparsers(title="commands", dest="command", required=True,
                                      metavar="{resid,demo,fan-li}")
 
@@ -113,7 +139,9 @@ def _build_parser() -> argparse.ArgumentParser:
             "Regress y on x per instrument over rolling windows and write the residual of each "
             "row. INPUT is a Parquet file with a (datetime, instrument) MultiIndex (or columns "
             "'datetime' and 'instrument'), or a CSV file with columns 'datetime' and "
-            "'instrument' (instrument labels are read as text, exactly as written). Text dates "
+            "'instrument' (instrument labels are read as text, exactly as written); other names "
+            "are given with --time-col and --instrument-col. With --factors, y is regressed on "
+            "the columns of a factor table shared by every instrument. Text dates "
             "must be ISO 8601 (YYYY-MM-DD[ HH:MM:SS]) unless --date-format gives their format. "
             "OUTPUT (.parquet or .csv) gets one column 'residual' on the same index and row "
             "order; it may not be INPUT. Bigger-than-memory panels: when INPUT is a directory "
@@ -132,22 +160,39 @@ def _build_parser() -> argparse.ArgumentParser:
                             "INPUT is a directory)")
     resid.add_argument("--y", metavar="COL", help="label column (default: the last column)")
     resid.add_argument("--x", metavar="COL", nargs="+", action="extend",
-                       help="regressor columns (default: every column but y)")
-    resid.add_argument("--window", type=_positive_int, metavar="N",
-                       help="rows of an instrument per window (required unless --expanding: "
-                            "then windows grow from each instrument's first row)")
+                       help="regressor columns (default: every column but y; with --factors: "
+                            "every column of the factor table)")
+    resid.add_argument("--window", type=window_arg, metavar="N|SPAN",
+                       help="rows of an instrument per window, or a calendar window: a fixed "
+                            "length of time such as 90D, 12h or 30min (the instrument's rows "
+                            "in (t - SPAN, t]); required unless --expanding: then windows grow "
+                            "from each instrument's first row")
+    resid.add_argument("--factors", type=Path, metavar="FILE",
+                       help="a factor table (.parquet or .csv) shared by every instrument: one "
+                            "row per date (a datetime index, or the --time-col column), one "
+                            "column per factor; y is regressed on its columns (or on those "
+                            "named by --x), matched by date")
+    resid.add_argument("--time-col", metavar="COL",
+                       help="name of the time column (or index level) of INPUT and of the "
+                            "factor table (default: datetime)")
+    resid.add_argument("--instrument-col", metavar="COL",
+                       help="name of the instrument column (or index level) of INPUT "
+                            "(default: instrument)")
     resid.add_argument("--min-nobs", type=_positive_int, metavar="N",
                        help="fewest valid rows for an estimate (default: number of parameters)")
     resid.add_argument("--expanding", action="store_true",
                        help="grow windows from min-nobs rows up to N rows before rolling")
-    resid.add_argument("--missing", choices=("drop", "skip", "raise"), default="drop",
+    resid.add_argument("--missing", choices=("drop", "skip", "raise"),
                        help="rows with NaN: drop them from windows (default), give NaN "
-                            "estimates for windows containing them, or stop with an error")
+                            "estimates for windows containing them, or stop with an error; "
+                            "with --factors, 'drop' also treats rows whose date is not in the "
+                            "factor table as missing (by default that is an error)")
     resid.add_argument("--out-of-sample", action="store_true",
                        help="residual of row t from the window ending at the previous row "
                             "(y_t - x_t'b_{t-1}, no look-ahead)")
-    resid.add_argument("--halflife", type=_positive_float, metavar="H",
-                       help="exponential weights: a row H rows older weighs half as much")
+    resid.add_argument("--halflife", type=halflife_arg, metavar="H",
+                       help="exponential weights: a row H rows older weighs half as much (with "
+                            "a calendar --window, H is a length of time such as 30D)")
     resid.add_argument("--no-constant", action="store_true", help="fit without an intercept")
     resid.add_argument("--date-format", metavar="FORMAT",
                        help="strftime format of text dates, e.g. '%%d/%%m/%%Y' (default: ISO 8601 "
@@ -216,38 +261,57 @@ def _positive_float(text: str) -> float:
 # --------------------------------------------------------------------------------- resid
 def _run_resid(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    if args.window is None and not args.expanding:
-        raise ValueError("--window N is required (or --expanding for windows that only grow)")
+    check_window_options(args)
     _check_paths(args.input, args.output)
+    if args.factors is not None:
+        _check_paths(args.factors, args.output)
     if args.input.is_dir():
         return _run_resid_dataset(args, started)
     _file_kind(args.output, "output")  # fail before the work, not after it
     if not args.output.parent.is_dir():
         raise FileNotFoundError(errno.ENOENT, "output directory not found",
                                 str(args.output.parent))
-    panel = _read_panel(args.input, args.date_format)
-    y, x = _columns(list(panel.columns), args, f"'{args.input}'")
-    options = dict(y=y, x=x, window=args.window, **_engine_options(args))
+    time_col, instrument_col = _index_columns(args)
+    panel = _read_panel(args.input, args.date_format, time_col, instrument_col,
+                        explicit=(args.time_col, args.instrument_col))
+    where = f"'{args.input}'"
+    if args.factors is None:
+        factors = None
+        y, x = _columns(list(panel.columns), args, where)
+        _check_numeric(panel, [y, *x], where)
+    else:
+        factors = read_factor_table(args.factors, _read_file, time_col, args.date_format)
+        y, _ = _columns(list(panel.columns), args, where, regressors=False)
+        x = factor_columns(factors, args.x, args.factors)
+        _check_counts(len(x), args)
+        _check_numeric(panel, [y], where)
+        _check_numeric(factors, x, f"the factor table '{args.factors}'")
+        factors = factors[x]
+    levels = [name if name in panel.index.names else None for name in (time_col, instrument_col)]
+    fit = _fitter(y, x, factors, args.window, _engine_options(args), levels)
+    instruments = panel.index.get_level_values(
+        instrument_col if levels[1] is not None else _instrument_level(panel.index))
+    progress = _progress_factory() if len(panel) >= _PROGRESS_MIN_ROWS else None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", QuantregWarning)
-        progress = _progress_factory() if len(panel) >= _PROGRESS_MIN_ROWS else None
-        resid = _rolling_resid(panel, options, progress=progress)
-    for message in dict.fromkeys(_one_line(w.message) for w in caught):
-        print(f"quantreg: warning: {message}", file=sys.stderr)
-    _write_output(resid.to_frame(), args.output)
+        resid, status = _fit_rows(panel, instruments, fit, progress)
+    constant = []
+    if not args.no_constant:
+        constant = constant_columns(panel if factors is None else factors, x)
+    _print_warnings(caught, status_counts(status), constant)
+    _write_output(pd.Series(resid, index=panel.index, name="residual").to_frame(), args.output)
 
-    n_valid = int(resid.notna().sum())
-    n_instruments = panel.index.get_level_values(_instrument_level(panel.index)).nunique()
+    reasons = nan_reasons(resid, status)
     print(
-        f"quantreg resid: {len(resid):,} rows, {n_instruments:,} instruments, "
-        f"{n_valid:,} residuals ({len(resid) - n_valid:,} NaN) -> {args.output} "
-        f"in {time.perf_counter() - started:.2f} s"
+        f"quantreg resid: {len(resid):,} rows, {instruments.nunique():,} instruments, "
+        f"{len(resid) - sum(reasons.values()):,} residuals ({nan_summary(reasons)}) -> "
+        f"{args.output} in {time.perf_counter() - started:.2f} s"
     )
     return 0
 
 
 def _engine_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The engine's keyword arguments other than y, x and window."""
+    """The engine's keyword arguments other than y, x, window and the factor table."""
     return dict(
         min_nobs=args.min_nobs,
         add_constant=not args.no_constant,
@@ -258,15 +322,32 @@ def _engine_options(args: argparse.Namespace) -> dict[str, Any]:
     )
 
 
-def _columns(available: list, args: argparse.Namespace, where: str) -> tuple[Any, list]:
+def _index_columns(args: argparse.Namespace) -> tuple[str, str]:
+    """The names of the time and instrument columns (--time-col, --instrument-col)."""
+    time_col = args.time_col or TIME_LEVEL
+    instrument_col = args.instrument_col or INSTRUMENT_LEVEL
+    if time_col == instrument_col:
+        raise ValueError(f"--time-col and --instrument-col name the same column {time_col!r}; "
+                         "give the time and the instrument columns")
+    return time_col, instrument_col
+
+
+def _columns(available: list, args: argparse.Namespace, where: str, *,
+             regressors: bool = True) -> tuple[Any, list]:
     """y and x from --y/--x (default: the last column, and the others), checked against the
-    input's data columns, and --window/--min-nobs against their number, in the CLI's words."""
+    input's data columns, and --window/--min-nobs against their number, in the CLI's words.
+    With ``regressors=False`` (--factors: x comes from the factor table) only y is resolved."""
     if not available:
         raise FileFormatError(
-            f"{where} has no data columns besides 'datetime' and 'instrument'; add the "
+            f"{where} has no data columns besides the time and instrument columns; add the "
             "regressand (and regressor) columns"
         )
     y = available[-1] if args.y is None else args.y
+    if not regressors:
+        if y not in available:
+            raise MissingColumnError(f"column {y!r} given to --y not found in {where}; its data "
+                                     f"columns are {available}: pass --y with one of them")
+        return y, []
     x = [c for c in available if c != y] if args.x is None else list(args.x)
     missing = [c for c in dict.fromkeys([y, *x]) if c not in available]
     if missing:
@@ -277,21 +358,41 @@ def _columns(available: list, args: argparse.Namespace, where: str) -> tuple[Any
     if y in x:
         raise ValueError(f"column {y!r} is both y (--y, default: the last column) and among --x; "
                          "pass another --y, or leave it out of --x")
-    k = len(x) + (not args.no_constant)
-    if k == 0:
+    if not x and args.no_constant:
         raise ValueError(f"no regressors: {where} has only the column {y!r}; give --x columns "
                          "or leave out --no-constant")
+    _check_counts(len(x), args)
+    return y, x
+
+
+def _check_counts(n_x: int, args: argparse.Namespace) -> None:
+    """--window (in rows) and --min-nobs against the number of regressors."""
+    k = n_x + (not args.no_constant)
+    if k == 0:
+        raise ValueError("no regressors: give --x columns or leave out --no-constant")
     with_constant = ", including the constant" if not args.no_constant else ""
-    if args.window is not None and args.window < k:
-        raise ValueError(f"--window {args.window} is smaller than the number of regressors "
+    rows = args.window if isinstance(args.window, int) else None
+    if rows is not None and rows < k:
+        raise ValueError(f"--window {rows} is smaller than the number of regressors "
                          f"({k}{with_constant}); use --window {k} or more, or fewer --x columns")
-    if args.min_nobs is not None and (
-        args.min_nobs < k or (args.window is not None and args.min_nobs > args.window)
-    ):
-        at_most = f" and at most --window ({args.window})" if args.window is not None else ""
+    too_many = rows is not None and args.min_nobs is not None and args.min_nobs > rows
+    if args.min_nobs is not None and (args.min_nobs < k or too_many):
+        at_most = f" and at most --window ({rows})" if rows is not None else ""
         raise ValueError(f"--min-nobs {args.min_nobs} must be at least the number of regressors "
                          f"({k}{with_constant}){at_most}")
-    return y, x
+
+
+def _check_numeric(frame: pd.DataFrame, columns: Sequence[Any], where: str) -> None:
+    """Every column used is numeric (a text column is named, with the way out)."""
+    for name in columns:
+        dtype = frame[name].dtype
+        if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)) or (
+            pd.api.types.is_complex_dtype(dtype)
+        ):
+            raise NonNumericError(
+                f"column {name!r} of {where} is not numeric (dtype {dtype}); choose numeric "
+                "columns with --y/--x (by default y is the last column and x every other one)"
+            )
 
 
 def _check_paths(source: Path, target: Path) -> None:
@@ -315,23 +416,39 @@ def _run_resid_dataset(args: argparse.Namespace, started: float) -> int:
     from quantreg import io as qio
     from quantreg.outofcore import run_resid_dataset
 
+    if args.factors is not None:
+        raise ValueError("--factors works with a file INPUT; for a dataset directory, write the "
+                         "factors into the dataset as columns and name them with --x")
+    levels = tuple(qio.read_metadata(args.input).get(k) for k in ("time_level", "instrument_level"))
+    for flag, given, name in (("--time-col", args.time_col, levels[0]),
+                              ("--instrument-col", args.instrument_col, levels[1])):
+        if given is not None and given != name:
+            raise ValueError(f"{flag} {given} does not match the dataset '{args.input}', whose "
+                             f"time and instrument columns are {levels[0]!r} and {levels[1]!r} "
+                             f"(recorded when it was written): leave out {flag}")
     y, x = _columns(qio.panel_columns(args.input), args, f"the dataset '{args.input}'")
     options = dict(y=args.y, x=args.x, window=args.window, **_engine_options(args),
                    date_format=args.date_format)
+    options["missing"] = options["missing"] or "drop"  # as recorded by earlier runs
     report = run_resid_dataset(args.input, args.output, options, y, x,
                                date_format=args.date_format,
                                progress=_progress_factory(unit="partition"),
                                command=_command_line(args))
-    for messages in report.warnings.values():
+    for name, messages in report.warnings.items():
+        if name == RankDeficientWindowWarning.__name__:
+            continue  # reported below with the run's totals
         extra = f" (and {len(messages) - 1} more partition(s) with the same warning)" if len(
             messages) > 1 else ""
-        print(f"quantreg: warning: {_one_line(messages[0])}{extra}", file=sys.stderr)
+        print(f"quantreg: warning: {cli_words(_one_line(messages[0]))}{extra}", file=sys.stderr)
+    message = rank_warning(report.status)
+    if message is not None:
+        print(f"quantreg: warning: {message}", file=sys.stderr)
     removed = f", output of {report.removed:,} vanished partition(s) removed" if (
         report.removed) else ""
     print(
         f"quantreg resid: {report.partitions:,} partitions ({report.up_to_date:,} up to date, "
         f"{report.recomputed:,} recomputed, {report.new:,} new){removed}, {report.rows:,} rows "
-        f"computed, {report.valid:,} residuals ({report.rows - report.valid:,} NaN) -> "
+        f"computed, {report.valid:,} residuals ({nan_summary(report.nan_reasons)}) -> "
         f"{args.output} in {time.perf_counter() - started:.2f} s"
     )
     return 0
@@ -342,12 +459,13 @@ def _command_line(args: argparse.Namespace) -> str:
     words = ["quantreg", "resid", str(args.input), "-o", str(args.output)]
     for flag, value in (("--y", args.y), ("--window", args.window),
                         ("--min-nobs", args.min_nobs), ("--halflife", args.halflife),
-                        ("--date-format", args.date_format)):
+                        ("--date-format", args.date_format), ("--time-col", args.time_col),
+                        ("--instrument-col", args.instrument_col)):
         if value is not None:
             words += [flag, f"{value:g}" if isinstance(value, float) else str(value)]
     if args.x is not None:
         words += ["--x", *map(str, args.x)]
-    if args.missing != "drop":
+    if args.missing not in (None, "drop"):
         words += ["--missing", args.missing]
     for flag, on in (("--expanding", args.expanding), ("--out-of-sample", args.out_of_sample),
                      ("--no-constant", args.no_constant)):
@@ -356,29 +474,57 @@ def _command_line(args: argparse.Namespace) -> str:
     return shlex.join(words)
 
 
-def _rolling_resid(panel: pd.DataFrame, options: dict[str, Any], progress: Any) -> pd.Series:
-    """Residuals of every row; in batches of instruments when a progress bar is shown.
+def _fitter(y: Any, x: list, factors: pd.DataFrame | None, window: int | str | None,
+            options: dict[str, Any], levels: Sequence[str | None]) -> Any:
+    """``fit(part)``: :func:`quantreg.rolling_ols` on the rows ``part`` of the panel (its own
+    columns, or its y on the factor table)."""
+    from quantreg import rolling_ols
+
+    names = dict(time_level=levels[0], instrument_level=levels[1])
+    if factors is None:
+        return lambda part: rolling_ols(part, y, x, window, **options, **names)
+    return lambda part: rolling_ols(part[y], window=window, factors=factors, **options, **names)
+
+
+def _fit_rows(panel: pd.DataFrame, instruments: pd.Index, fit: Any,
+              progress: Any) -> tuple[np.ndarray, pd.Categorical]:
+    """Residuals and status of every row, in the panel's order: in one call, or in batches of
+    whole instruments (a progress bar; bounded memory for the statistics of big panels).
 
     Instruments are independent, so batches give the same numbers as one call.
     """
-    from quantreg import rolling_resid
-
-    if progress is None or not isinstance(panel.index, pd.MultiIndex):
-        return rolling_resid(panel, **options)
-    codes, uniques = pd.factorize(panel.index.get_level_values(_instrument_level(panel.index)))
-    if len(uniques) < 2 or (codes < 0).any():  # nothing to split, or let the engine report it
-        return rolling_resid(panel, **options)
-    bounds = np.linspace(0, len(uniques), min(_PROGRESS_BATCHES, len(uniques)) + 1).astype(int)
-    out = np.full(len(panel), np.nan)
-    name = "residual"
-    with progress(total=len(uniques)) as bar:
+    codes, uniques = pd.factorize(instruments)
+    n_batches = max(-(-len(panel) // _BATCH_ROWS), min(_PROGRESS_BATCHES, len(uniques))
+                    if progress is not None else 1)
+    if n_batches < 2 or len(uniques) < 2 or (codes < 0).any():  # or let the engine report it
+        result = fit(panel)
+        return result.resid.to_numpy(dtype=np.float64), pd.Categorical(result.status)
+    bounds = np.linspace(0, len(uniques), min(n_batches, len(uniques)) + 1).astype(int)
+    resid = np.full(len(panel), np.nan)
+    status = np.zeros(len(panel), dtype=np.int8)
+    categories = None
+    bar = progress(total=len(uniques)) if progress is not None else contextlib.nullcontext()
+    with bar:
         for lo, hi in zip(bounds[:-1], bounds[1:]):
             rows = np.flatnonzero((codes >= lo) & (codes < hi))
-            part = rolling_resid(panel.iloc[rows], **options)
-            out[rows] = part.to_numpy(dtype=np.float64)
-            name = part.name
-            bar.update(hi - lo)
-    return pd.Series(out, index=panel.index, name=name)
+            result = fit(panel.iloc[rows])
+            resid[rows] = result.resid.to_numpy(dtype=np.float64)
+            part = pd.Categorical(result.status)
+            status[rows], categories = part.codes, part.categories
+            if progress is not None:
+                bar.update(hi - lo)
+    return resid, pd.Categorical.from_codes(status, categories=categories)
+
+
+def _print_warnings(caught: Sequence[warnings.WarningMessage], counts: dict[str, int],
+                    constant: Sequence[Any]) -> None:
+    """The library's warnings, once each and in the command's words; the rank-deficiency
+    warnings (one per batch of instruments) as one line with the run's totals."""
+    messages = [cli_words(_one_line(w.message)) for w in caught
+                if not issubclass(w.category, RankDeficientWindowWarning)]
+    total = rank_warning(counts, constant)
+    for message in dict.fromkeys(messages + ([total] if total else [])):
+        print(f"quantreg: warning: {message}", file=sys.stderr)
 
 
 def _progress_factory(unit: str = "instrument") -> Any:
@@ -415,56 +561,71 @@ def _file_kind(path: Path, role: str) -> str:
     )
 
 
-def _read_panel(path: Path, date_format: str | None) -> pd.DataFrame:
-    """Read a (datetime, instrument) panel from a Parquet or CSV file, reinterpreting nothing:
-    CSV instrument labels stay text as written, text dates follow :func:`quantreg.io.parse_times`
-    (ISO 8601, or ``--date-format``), stored timestamps are used as they are."""
-    from quantreg.io import parse_times
-
-    kind = _file_kind(path, "input")
+def _read_file(path: Path, role: str, text_columns: Sequence[str] = ()) -> pd.DataFrame:
+    """A Parquet or CSV file as a frame (CSV: ``text_columns`` read as text, as written)."""
+    kind = _file_kind(path, role)
     if not path.exists():
-        raise FileNotFoundError(errno.ENOENT, "input file not found", str(path))
+        raise FileNotFoundError(errno.ENOENT, f"{role} file not found", str(path))
     if path.is_dir():
-        raise IsADirectoryError(errno.EISDIR, "input is a directory, expected a file", str(path))
+        raise IsADirectoryError(errno.EISDIR, f"{role} is a directory, expected a file", str(path))
     try:
-        frame = pd.read_parquet(path) if kind == "parquet" else _read_csv(path)
+        return pd.read_parquet(path) if kind == "parquet" else _read_csv(path, text_columns)
     except (ValueError, pd.errors.ParserError) as exc:  # pyarrow's errors are ValueErrors too
         label = "Parquet" if kind == "parquet" else "CSV"
         raise FileFormatError(f"cannot read '{path}' as {label}: {exc}") from exc
+
+
+def _read_panel(path: Path, date_format: str | None, time_col: str = TIME_LEVEL,
+                instrument_col: str = INSTRUMENT_LEVEL,
+                explicit: tuple[str | None, str | None] = (None, None)) -> pd.DataFrame:
+    """Read a (time, instrument) panel from a Parquet or CSV file, reinterpreting nothing:
+    CSV instrument labels stay text as written, text dates follow :func:`quantreg.io.parse_times`
+    (ISO 8601, or ``--date-format``), stored timestamps are used as they are. ``explicit``:
+    the names given with --time-col/--instrument-col (None: not given)."""
+    from quantreg.io import parse_times
+
+    frame = _read_file(path, "input", text_columns=(time_col, instrument_col))
     parse = dict(where=f"'{path}'", option="--date-format")
     if isinstance(frame.index, pd.MultiIndex):
         names = list(frame.index.names)
-        if TIME_LEVEL in names and not pd.api.types.is_datetime64_any_dtype(
-            frame.index.get_level_values(TIME_LEVEL).dtype
+        absent = [f"{n!r} ({flag})" for n, flag in zip(explicit, ("--time-col", "--instrument-col"))
+                  if n is not None and n not in names]
+        if absent:
+            raise FileFormatError(f"'{path}' has no index level {' or '.join(absent)}; its index "
+                                  f"levels are {names}")
+        if time_col in names and not pd.api.types.is_datetime64_any_dtype(
+            frame.index.get_level_values(time_col).dtype
         ):
-            level = pd.Series(frame.index.get_level_values(TIME_LEVEL), name=TIME_LEVEL)
+            level = pd.Series(frame.index.get_level_values(time_col), name=time_col)
             times = parse_times(level, date_format, **parse)
             frame.index = pd.MultiIndex.from_arrays(
-                [times if n == TIME_LEVEL else frame.index.get_level_values(n) for n in names],
+                [times if n == time_col else frame.index.get_level_values(n) for n in names],
                 names=names,
             )
         return frame
-    missing = [c for c in (TIME_LEVEL, INSTRUMENT_LEVEL) if c not in frame.columns]
+    missing = [c for c in (time_col, instrument_col) if c not in frame.columns]
     if missing:
         raise FileFormatError(
             f"'{path}' has no column {' or '.join(map(repr, missing))}: the panel needs a "
-            f"(datetime, instrument) MultiIndex or columns 'datetime' and 'instrument' "
-            f"(found columns {list(frame.columns)})"
+            f"(time, instrument) MultiIndex or columns {time_col!r} and {instrument_col!r} "
+            f"(found columns {list(frame.columns)}); name other columns with --time-col and "
+            "--instrument-col"
         )
-    frame[TIME_LEVEL] = parse_times(frame[TIME_LEVEL], date_format, **parse)
-    return frame.set_index([TIME_LEVEL, INSTRUMENT_LEVEL])
+    frame[time_col] = parse_times(frame[time_col], date_format, **parse)
+    return frame.set_index([time_col, instrument_col])
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    """A CSV file with the datetime and instrument columns read as text, exactly as written (no
-    type inference, no NA values); data columns are typed by pyarrow (numbers, NA as missing)."""
+def _read_csv(path: Path, text_columns: Sequence[str] = ()) -> pd.DataFrame:
+    """A CSV file with ``text_columns`` (time and instrument) read as text, exactly as written
+    (no type inference, no NA values); data columns are typed by pyarrow (numbers, NA as
+    missing)."""
     import lzma
 
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    text = {TIME_LEVEL: pa.string(), INSTRUMENT_LEVEL: pa.string()}
-    options = pacsv.ConvertOptions(column_types=text, strings_can_be_null=False)
+    options = pacsv.ConvertOptions(column_types={c: pa.string() for c in text_columns},
+                                   strings_can_be_null=False)
     # pyarrow decompresses .gz, .bz2, .zst itself, not .xz
     source = lzma.open(path) if path.name.lower().endswith(".xz") else str(path)
     try:
@@ -549,6 +710,12 @@ def _run_fan_li(args: argparse.Namespace) -> int:
     )
     print(table.to_string(float_format=lambda v: f"{v:.2f}"))
     return 0
+
+
+def _version() -> str:
+    from quantreg import __version__
+
+    return __version__
 
 
 def _one_line(exc: BaseException | Warning | str) -> str:

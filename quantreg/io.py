@@ -91,7 +91,7 @@ class Partition:
 
 
 def bucket_of(instruments: Sequence[Hashable] | pd.Index, n_buckets: int) -> np.ndarray:
-    """Stable hash bucket (``0 .. n_buckets - 1``) of each instrument.
+    """Stable hash bucket (``0`` to ``n_buckets - 1``) of each instrument.
 
     The hash is :func:`pandas.util.hash_array` of the instrument's text, which does not depend on
     the process (unlike Python's ``hash``), so writers and readers agree.

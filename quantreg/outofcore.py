@@ -37,6 +37,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from quantreg import io as qio
+from quantreg._cli_support import add_counts, nan_reasons, status_counts
 from quantreg.distributed import run_engine
 from quantreg.exceptions import DatasetError, QuantregWarning
 
@@ -50,7 +51,9 @@ _FINGERPRINT = b"quantreg.input_fingerprint"
 
 @dataclass
 class JobReport:
-    """What a run did: partition counts, rows computed, and the warnings raised (by class)."""
+    """What a run did: partition counts, rows computed, the rows computed by status and the NaN
+    residuals by reason (:func:`quantreg._cli_support.nan_reasons`), and the warnings raised
+    (by class)."""
 
     partitions: int = 0
     up_to_date: int = 0
@@ -59,6 +62,8 @@ class JobReport:
     removed: int = 0
     rows: int = 0
     valid: int = 0
+    status: dict[str, int] = field(default_factory=dict)
+    nan_reasons: dict[str, int] = field(default_factory=dict)
     warnings: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -163,7 +168,10 @@ def run_resid_dataset(
             panel = qio.read_partition(source, part, columns=[*x, y], **read)
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", QuantregWarning)
-                resid = run_engine(panel, y, list(x), options["window"], full=False, **engine)
+                fit = run_engine(panel, y, list(x), options["window"], full=True, **engine)
+            resid = fit.resid.rename("residual")
+            add_counts(report.status, status_counts(fit.status))
+            add_counts(report.nan_reasons, nan_reasons(resid.to_numpy(), fit.status))
             for w in caught:
                 report.warnings.setdefault(type(w.message).__name__, []).append(str(w.message))
             frame = resid.to_frame().reset_index()
@@ -175,7 +183,7 @@ def run_resid_dataset(
             rows[relative] = len(resid)
             report.rows += len(resid)
             report.valid += int(resid.notna().sum())
-            del panel, resid, frame, table
+            del panel, fit, resid, frame, table
             if bar is not None:
                 bar.update(1)
     finally:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command: set up (or reuse) a virtual environment, install quantreg with its
-# test extras from pyproject.toml, run the whole suite (unit tests, doctests, notebooks).
+# test extras from pyproject.toml, run the whole suite (unit tests, doctests, the README's
+# Python blocks, the documentation build, which executes the notebooks).
 # The install is editable, so the tests, the subprocesses they start (the `quantreg` command)
 # and the notebooks' kernels all import this one copy and share one numba cache: every kernel
 # is compiled once per run at most.

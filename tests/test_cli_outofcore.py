@@ -55,13 +55,22 @@ def outputs(out):
     return sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
 
 
-def test_directory_mode_equals_in_memory(capsys, tmp_path, dataset, expected):
+def test_directory_mode_equals_in_memory(capsys, tmp_path, dataset, expected, panel):
     out = tmp_path / "resid"
     code, stdout, stderr = run(capsys, *resid_args(dataset, out))
     assert code == 0, stderr
     n_parts = len(qio.list_partitions(dataset))
     assert f"{n_parts} partitions (0 up to date, 0 recomputed, {n_parts} new)" in stdout
     assert f"{len(expected):,} rows computed" in stdout
+    # NaN rows by status, the in-memory fit's
+    full = quantreg.rolling_ols(panel, window=WINDOW, residual="out_of_sample")
+    nan = full.resid.isna()
+    reasons = full.status[nan].value_counts()
+    n_first = int((nan & (full.status == "ok")).sum())
+    breakdown = f"{reasons['warmup']:,} warmup, {reasons['missing']:,} missing, {n_first} " \
+                "no_previous_fit"
+    assert f"{len(expected) - int(nan.sum()):,} residuals ({int(nan.sum()):,} NaN: {breakdown}) ->" \
+        in stdout, stdout
     files = outputs(out)
     assert sum(f.endswith("/residual.parquet") for f in files) == n_parts  # one per partition
     # nothing else: no temporary file left behind
@@ -201,14 +210,33 @@ def test_rank_deficient_partitions_warn_once(capsys, tmp_path):
     src = write_panel(panel, tmp_path / "p")
     code, _, err = run(capsys, "resid", src, "-o", tmp_path / "r", "--window", 20)
     assert code == 0
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("quantreg: warning: ")
-    assert "rank deficient" in lines[0]
-    got = read_panel(tmp_path / "r")["residual"]
     with pytest.warns(quantreg.exceptions.RankDeficientWindowWarning, match="rank deficient"):
-        expected = quantreg.rolling_resid(panel, window=20).sort_index()
+        full = quantreg.rolling_ols(panel, window=20)
+    n_rank = int((full.status == "rank_deficient").sum())
+    assert err == (f"quantreg: warning: {n_rank} of {len(panel)} windows are rank deficient (a "
+                   "regressor constant within the window, or collinear regressors); their "
+                   "residuals are NaN.\n")
+    got = read_panel(tmp_path / "r")["residual"]
+    expected = full.resid.sort_index()
     pd.testing.assert_series_equal(got, expected, check_exact=True, check_freq=False)
     assert got.xs("A001", level="instrument").isna().all()
     job = json.loads((tmp_path / "r" / "_quantreg_job.json").read_text())
     assert job["options"]["window"] == 20
     assert np.isfinite(got.to_numpy()).sum() > 100
+
+
+def test_time_and_instrument_columns_of_a_dataset(capsys, tmp_path, panel):
+    """A dataset records its column names: --time-col/--instrument-col may repeat them only."""
+    src = write_panel(panel.rename_axis(["date", "ticker"]), tmp_path / "p", partition=2)
+    code, _, stderr = run(capsys, "resid", src, "-o", tmp_path / "r", "--window", WINDOW,
+                          "--time-col", "date", "--instrument-col", "ticker")
+    assert code == 0, stderr
+    expected = quantreg.rolling_resid(panel, window=WINDOW).sort_index()
+    got = read_panel(tmp_path / "r")["residual"]
+    np.testing.assert_array_equal(got.to_numpy(), expected.to_numpy())
+    code, _, stderr = run(capsys, "resid", src, "-o", tmp_path / "r2", "--window", WINDOW,
+                          "--time-col", "datetime")
+    assert code == 2
+    assert re.match(r"^quantreg: error: --time-col datetime does not match the dataset '.*p', whose "
+                    r"time and instrument columns are 'date' and 'ticker' \(recorded when it was "
+                    r"written\): leave out --time-col$", stderr.strip()), stderr

@@ -716,7 +716,7 @@ def test_ctrl_c_is_one_line_and_exit_130(capsys, tmp_path, panel, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "_rolling_resid", interrupted)
+    monkeypatch.setattr(cli, "_fit_rows", interrupted)
     out = tmp_path / "r.parquet"
     code, stdout, err = run(capsys, "resid", source, "-o", out, "--window", WINDOW)
     assert (code, stdout, err) == (130, "", INTERRUPTED)
