@@ -64,6 +64,7 @@ __all__ = [
     "Partition",
     "atomic_open",
     "bucket_of",
+    "file_partitions",
     "list_partitions",
     "parse_times",
     "read_panel",
@@ -563,6 +564,27 @@ def list_partitions(path: str | os.PathLike[str]) -> list[Partition]:
             raise DatasetLayoutError(_layout_message(source, relative))
         groups.setdefault(top, []).append(str(source.root / relative))
     return [Partition(key, tuple(files)) for key, files in groups.items()]
+
+
+def file_partitions(path: str | os.PathLike[str]) -> list[Partition]:
+    """Every data file of a complete dataset as its own unit, in any layout (``date=D/``
+    folders, per-day files, ``year=Y/month=M/``...): units that may split instruments, for
+    readers that regroup rows by instrument afterwards (:func:`repartition`, the Dask path).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from quantreg.datasets import make_panel
+    >>> from quantreg.io import write_panel, file_partitions
+    >>> root = write_panel(make_panel(5, 20, 1), pathlib.Path(tempfile.mkdtemp()) / "p", 2)
+    >>> [p.key for p in file_partitions(root)]
+    ['bucket=0/part-0.parquet', 'bucket=1/part-0.parquet']
+    """
+    source = _Source.open(Path(path))
+    if not source.files:
+        raise DatasetError(f"'{source.root}' holds no Parquet files; write one with "
+                           "quantreg.io.write_panel(df, path).")
+    return [Partition(relative, (str(source.root / relative),)) for relative in source.files]
 
 
 def read_partition(
