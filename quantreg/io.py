@@ -69,6 +69,7 @@ __all__ = [
     "parse_times",
     "read_panel",
     "read_partition",
+    "repartition",
     "write_atomic",
     "write_panel",
 ]
@@ -867,8 +868,9 @@ def _layout_message(source: _Source, relative: str) -> str:
         f"partitions, and rolling windows cannot be computed one partition at a time. quantreg "
         f"processes one top-level '{instrument}=...' folder at a time (with everything beneath "
         f"it, e.g. {instrument}=X/month=M/). Write the panel with quantreg.io.write_panel("
-        f"quantreg.io.read_panel(path), new_path) (in memory), or partition it by "
-        f"{instrument} first."
+        f"quantreg.io.read_panel(path), new_path) (in memory), or bucket it out of core with "
+        f"quantreg.io.repartition(path, new_path) ('quantreg repartition', which 'quantreg "
+        f"resid' runs by itself)."
     )
 
 
@@ -1000,3 +1002,14 @@ def _check_partition(partition: object) -> int | None:
         "The 'partition' parameter of write_panel must be 'instrument' or an int >= 1 (a number "
         f"of hash buckets). Got {partition!r} instead."
     )
+
+
+
+def __getattr__(name: str) -> Any:
+    """:func:`repartition` (out-of-core bucketing of a dataset in any layout) lives in
+    :mod:`quantreg.buckets`, which uses this module's helpers; it is imported on first use."""
+    if name == "repartition":
+        from quantreg.buckets import repartition
+
+        return repartition
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
