@@ -60,7 +60,8 @@ _UNITS = {"": 1, "B": 1, "K": 1 << 10, "KB": 1 << 10, "KIB": 1 << 10, "M": 1 << 
 
 @dataclass
 class RepartitionReport:
-    """What a run did: the plan (buckets, chunks) and how much of it was already done."""
+    """What a run did: the plan (buckets, chunks), the chunks already done and written now,
+    the files of stale chunks removed, and the rows read."""
 
     path: Path
     buckets: int

@@ -391,7 +391,7 @@ def _run_repartition(args: argparse.Namespace) -> int:
 
 
 def _print_repartition(report: Any, source: Path) -> None:
-    removed = f", files of {report.removed:,} stale chunk(s) removed" if report.removed else ""
+    removed = f", {report.removed:,} stale file(s) removed" if report.removed else ""
     print(
         f"quantreg repartition: {source} -> {report.buckets:,} buckets, {report.chunks:,} "
         f"chunks ({report.up_to_date:,} up to date, {report.written:,} written){removed}, "
