@@ -252,6 +252,9 @@ def _run(data, y, x, window, time_col, instrument_col, shuffle, check_partitions
                       check_partitions):
         # Dask's own hash shuffle: all rows of an instrument land in one partition. The rows
         # keep their index labels; the time and instrument travel with them either way.
+        used = list(dict.fromkeys(c for c in (time_col, instrument_col, *x_names, y_name)
+                                  if c in meta_frame.columns))
+        data = data[used]  # only the columns the regression and the result need travel
         on_index = located[instrument_col] == "index"
         data = data.shuffle(on_index=True) if on_index else data.shuffle(on=instrument_col)
     return data.map_partitions(_partition, meta=meta, empty=meta, **settings)

@@ -292,11 +292,13 @@ def atomic_open(target: str | os.PathLike[str]) -> Iterator[BinaryIO]:
         raise
 
 
-def write_atomic(table: pa.Table | pd.DataFrame, target: str | os.PathLike[str]) -> Path:
+def write_atomic(table: pa.Table | pd.DataFrame, target: str | os.PathLike[str],
+                 **parquet_options: Any) -> Path:
     """Write a table (a DataFrame: with its index) to Parquet at ``target``, all or nothing.
 
     Missing parent folders are created; the file is written with :func:`atomic_open`:
-    ``target`` either does not exist or is complete.
+    ``target`` either does not exist or is complete. ``parquet_options`` go to
+    :func:`pyarrow.parquet.write_table` (e.g. ``compression``, ``use_dictionary``).
 
     Examples
     --------
@@ -312,7 +314,7 @@ def write_atomic(table: pa.Table | pd.DataFrame, target: str | os.PathLike[str])
     if isinstance(table, pd.DataFrame):
         table = pa.Table.from_pandas(table, preserve_index=True)
     with atomic_open(target) as fh:
-        pq.write_table(table, fh)
+        pq.write_table(table, fh, **parquet_options)
     return target
 
 
