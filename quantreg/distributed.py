@@ -40,6 +40,7 @@ from quantreg.panel import INSTRUMENT_LEVEL, TIME_LEVEL
 __all__ = ["load_kernels", "rolling_ols", "rolling_resid", "run_engine"]
 
 _OPTIONS = ("min_nobs", "add_constant", "expanding", "missing", "residual", "halflife")
+_TASK_SHUFFLE_MAX = 128  # partitions; beyond, Dask's default (peer-to-peer) shuffle
 
 
 def _dask() -> Any:
@@ -82,7 +83,9 @@ def rolling_resid(
     time_col, instrument_col : str
         Names of the time and instrument columns (or of the index).
     shuffle : {"auto", True, False}, default "auto"
-        ``"auto"``: shuffle the rows by instrument (Dask's ``DataFrame.shuffle``) when an
+        ``"auto"``: shuffle the rows by instrument (Dask's ``DataFrame.shuffle``: the method
+        set in ``dask.config`` ``dataframe.shuffle.method``, else ``"tasks"`` up to 128
+        partitions and Dask's default beyond; the partition count is kept) when an
         instrument lies in more than one partition, found by reading the instrument column once;
         skipped without reading anything when the layout guarantees whole instruments (index
         on the instrument with known divisions, one partition, an instrument-partitioned
@@ -255,8 +258,11 @@ def _run(data, y, x, window, time_col, instrument_col, shuffle, check_partitions
         used = list(dict.fromkeys(c for c in (time_col, instrument_col, *x_names, y_name)
                                   if c in meta_frame.columns))
         data = data[used]  # only the columns the regression and the result need travel
-        on_index = located[instrument_col] == "index"
-        data = data.shuffle(on_index=True) if on_index else data.shuffle(on=instrument_col)
+        method = _shuffle_method(data.npartitions)
+        if located[instrument_col] == "index":
+            data = data.shuffle(on_index=True, shuffle_method=method)
+        else:
+            data = data.shuffle(on=instrument_col, shuffle_method=method)
     return data.map_partitions(_partition, meta=meta, empty=meta, **settings)
 
 
@@ -282,6 +288,18 @@ def _needs_shuffle(data: Any, instrument_col: str, where: str, whole: bool,
             f"{instrument_col!r}), or a dataset written by quantreg.io.write_panel)."
         )
     return True
+
+
+def _shuffle_method(npartitions: int) -> str | None:
+    """Dask's shuffle method: the one configured (``dataframe.shuffle.method``), else the
+    task-based shuffle up to ``_TASK_SHUFFLE_MAX`` partitions (about twice as fast as the
+    peer-to-peer one there, measured in ``benchmarks/bench_dask.py``), else Dask's default."""
+    import dask
+
+    configured = dask.config.get("dataframe.shuffle.method", None)
+    if configured is not None:
+        return configured
+    return "tasks" if npartitions <= _TASK_SHUFFLE_MAX else None
 
 
 def _read_dataset(dd: Any, root: Path) -> tuple[Any, bool]:
@@ -335,7 +353,9 @@ def _split_instrument(data: Any, instrument_col: str, where: str) -> tuple | Non
 
 
 def _unique_keys(keys: pd.Series) -> pd.Series:
-    return pd.Series([np.asarray(pd.unique(keys.to_numpy()), dtype=object)], dtype=object)
+    """The distinct instruments of a partition (``Series.unique`` works on Arrow strings and
+    categoricals without converting every row to a Python object first)."""
+    return pd.Series([np.asarray(keys.unique(), dtype=object)], dtype=object)
 
 
 def _partition(
