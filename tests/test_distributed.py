@@ -171,7 +171,7 @@ def test_date_partitioned_path_equals_in_memory(client, flat, tmp_path):
     _check_rows(_by_key(got), _in_memory(flat))
 
 
-def test_split_instrument_without_shuffle_is_an_error(flat):
+def test_split_instrument_without_shuffle_is_an_error(client, flat):
     by_date = flat.sort_values(["datetime", "instrument"], ignore_index=True)
     ddf = dd.from_pandas(by_date, npartitions=3)
     with pytest.raises(PartitionLayoutError, match=r"instrument '.+' spans partitions \[.*"
@@ -180,8 +180,10 @@ def test_split_instrument_without_shuffle_is_an_error(flat):
     with pytest.raises(ValueError, match=r"'shuffle' parameter .* must be 'auto', True or "
                        r"False. Got 'yes' instead"):
         qd.rolling_resid(ddf, window=WINDOW, shuffle="yes")
-    assert _shuffled(qd.rolling_resid(dd.from_pandas(flat, npartitions=2), window=WINDOW,
-                                      shuffle=True))
+    forced = qd.rolling_resid(dd.from_pandas(flat.set_index("instrument"), npartitions=2),
+                              window=WINDOW, shuffle=True)  # whole instruments, shuffled anyway
+    assert _shuffled(forced)
+    _check_rows(_by_key(client.compute(forced).result()), _in_memory(flat))
 
 
 def test_bad_options_fail_before_computing(flat):
