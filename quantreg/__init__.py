@@ -1,6 +1,7 @@
 """quantreg: exact, fast rolling regressions over (datetime, instrument) panels.
 
-Importing the package registers the ``DataFrame.quantreg`` accessor. Submodules:
+Importing the package registers the ``DataFrame.quantreg`` accessor (and the ``quantreg``
+namespace on polars frames, once polars is imported). Submodules:
 :mod:`quantreg.selection` (penalised selectors on Gram statistics), :mod:`quantreg.asset_pricing`
 (Fama-MacBeth, two-pass), :mod:`quantreg.theory` (likelihood and least squares),
 :mod:`quantreg.datasets` (bundled and synthetic panels). The names that need scikit-learn or
@@ -11,11 +12,14 @@ from importlib import import_module
 from typing import Any
 
 from quantreg import accessor as _accessor  # noqa: F401  (registers df.quantreg)
+from quantreg import polars_namespace as _polars_namespace
 from quantreg.exceptions import RankDeficientWindowWarning, SkippedPeriodWarning
 from quantreg.results import RollingOLSResult
 from quantreg.rolling import rolling_ols, rolling_resid
 
 __version__ = "0.1.0"
+
+_polars_namespace.install()  # df.quantreg on polars frames, without importing polars
 
 _LAZY = {
     "selection": ("quantreg.selection", None),

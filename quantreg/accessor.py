@@ -18,7 +18,10 @@ if TYPE_CHECKING:  # imported on use: scipy.stats and scikit-learn are slow to i
 class QuantregAccessor:
     """``df.quantreg.rolling_ols/rolling_resid/rolling_select/fama_macbeth/two_pass(...)`` on a panel frame.
 
-    pandas builds the accessor on every attribute access, so ``__init__`` only keeps the frame.
+    The frame is a MultiIndex panel or a flat frame with time and instrument columns (results
+    then come back flat, see :mod:`quantreg.frames`); polars frames have the same namespace
+    (:mod:`quantreg.polars_namespace`). pandas builds the accessor on every attribute access,
+    so ``__init__`` only keeps the frame.
 
     Examples
     --------

@@ -14,7 +14,7 @@ import math
 import numbers
 import warnings
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from quantreg import engine
+from quantreg.frames import INSTRUMENT_COL, TIME_COL, panel_input
 from quantreg.exceptions import (
     MissingColumnError,
     PanelError,
@@ -331,9 +332,14 @@ class FamaMacBethResult:
         return "\n".join(header) + "\n" + table
 
     def __repr__(self) -> str:
+        skipped = len(self.status_by_period) - self.nperiods
+        cov = self.cov_type if self.cov_type != "kernel" else (
+            f"kernel ({self.kernel}, bandwidth {self.bandwidth:g})")
         return (
-            f"<FamaMacBethResult {self.y_name!r} ~ {self.param_names}, T={self.nperiods}, "
-            f"cov_type={self.cov_type!r}>"
+            f"<FamaMacBethResult {self.y_name!r} ~ {' + '.join(map(str, self.param_names))} "
+            f"(k={len(self.param_names)})\n"
+            f"  T={self.nperiods} periods estimated, {skipped} skipped, {self.nobs:,} rows; "
+            f"cov_type={cov!r}; average R² {self.avg_rsquared:.3f}>"
         )
 
 
@@ -381,6 +387,17 @@ class TwoPassResult:
     def __str__(self) -> str:
         return str(self.fama_macbeth)
 
+    def __repr__(self) -> str:
+        first, second = self.first_pass, self.fama_macbeth
+        premia = ", ".join(f"{name} {value:.4g} (t {t:.2f})" for name, value, t in
+                           zip(second.param_names, second.params, second.tvalues))
+        window = "expanding" if first.window is None else f"window={first.window!r}"
+        return (
+            f"<TwoPassResult {second.y_name!r} on factors {list(first.layout.x_names)}\n"
+            f"  first pass: {first.layout.n_segments:,} assets, {first.layout.n_rows:,} rows, {window}\n"
+            f"  second pass: T={second.nperiods} periods, cov_type={second.cov_type!r}; premia: {premia}>"
+        )
+
 
 # --------------------------------------------------------------------------- estimators
 def fama_macbeth(
@@ -394,13 +411,16 @@ def fama_macbeth(
     kernel: str = "bartlett",
     time_level: Hashable | None = None,
     instrument_level: Hashable | None = None,
+    time_col: Hashable = TIME_COL,
+    instrument_col: Hashable = INSTRUMENT_COL,
 ) -> FamaMacBethResult:
     """Fama-MacBeth (1973) regressions: one cross-sectional OLS per date, then time averages.
 
     Parameters
     ----------
     data : DataFrame
-        Panel on a two-level MultiIndex (``datetime``, ``instrument``), in any row order.
+        Panel on a two-level MultiIndex (``datetime``, ``instrument``), in any row order, or a
+        flat pandas or polars frame with the time and instrument as columns.
     y : column label, optional
         Regressand; default: the last column.
     x : column label or list of labels, optional
@@ -421,12 +441,16 @@ def fama_macbeth(
         with ``cov_type="kernel"``.
     time_level, instrument_level : index level names, optional
         When the levels are not named ``datetime`` and ``instrument``.
+    time_col, instrument_col : str, default "datetime", "instrument"
+        The key columns of a flat pandas or polars frame.
 
     Returns
     -------
     FamaMacBethResult
         ``params``, ``bse``, ``tvalues``, ``pvalues``, ``conf_int()``, ``cov_params``,
-        ``params_by_period``, ``nobs_by_period``, ``status_by_period``, ``summary()``.
+        ``params_by_period``, ``nobs_by_period``, ``status_by_period``, ``summary()``. These
+        are pandas objects whatever the input: indexed by coefficient or by date, they have
+        no instrument rows to give back in the input's kind.
 
     Warns
     -----
@@ -492,6 +516,7 @@ def fama_macbeth(
     kernel = _check_kernel(kernel, func)
     bandwidth = _check_bandwidth(bandwidth, cov_type, func)
     add_constant = check_bool("add_constant", add_constant)
+    data, _, time_level, instrument_level = panel_input(data, time_col, instrument_col, time_level, instrument_level)
     layout, dates = cross_section_layout(data, y, x, time_level=time_level, instrument_level=instrument_level)
     x_names = layout.x_names
     n_coef = layout.k + int(add_constant)
@@ -580,6 +605,8 @@ def two_pass(
     kernel: str = "bartlett",
     time_level: Hashable | None = None,
     instrument_level: Hashable | None = None,
+    time_col: Hashable = TIME_COL,
+    instrument_col: Hashable = INSTRUMENT_COL,
     **rolling_kwargs: Any,
 ) -> TwoPassResult:
     """Two-pass risk premia: rolling factor betas per asset, then Fama-MacBeth on lagged betas.
@@ -588,7 +615,8 @@ def two_pass(
     ----------
     data : DataFrame
         Panel on a (``datetime``, ``instrument``) MultiIndex holding the asset returns ``y``
-        and the factor returns (the same on every asset's row of a date).
+        and the factor returns (the same on every asset's row of a date), or a flat pandas or
+        polars frame with the time and instrument as columns.
     y : column label, optional
         The (excess) return; default: the last column.
     factors : label or list of labels, optional
@@ -598,6 +626,8 @@ def two_pass(
     cov_type, bandwidth, kernel
         Covariance of the second pass, see :func:`fama_macbeth`.
     time_level, instrument_level : index level names, optional
+    time_col, instrument_col : str, default "datetime", "instrument"
+        The key columns of a flat pandas or polars frame.
     **rolling_kwargs
         Passed to :func:`quantreg.rolling_ols` for the first pass (``min_nobs``,
         ``add_constant``, ``expanding``, ``missing``, ``halflife``…).
@@ -606,7 +636,9 @@ def two_pass(
     -------
     TwoPassResult
         ``first_pass``, ``betas`` and ``fama_macbeth`` (plus ``params``, ``bse``,
-        ``tvalues``, ``pvalues``, ``summary()`` of the second pass).
+        ``tvalues``, ``pvalues``, ``summary()`` of the second pass). For polars or flat pandas
+        input, ``betas`` and the first pass's tables are frames of that kind (rows in the
+        input's order); the second pass's tables are pandas (by coefficient or date).
 
     Notes
     -----
@@ -640,6 +672,9 @@ def two_pass(
     bandwidth = _check_bandwidth(bandwidth, cov_type, func)
     if "x" in rolling_kwargs:
         raise TypeError("two_pass() takes the regressors as factors=, not x=.")
+    data, origin, time_level, instrument_level = panel_input(
+        data, time_col, instrument_col, time_level, instrument_level
+    )
     if not isinstance(data, pd.DataFrame):
         raise PanelError(
             f"expected a pandas DataFrame on a (datetime, instrument) MultiIndex; got "
@@ -675,4 +710,4 @@ def two_pass(
         bandwidth=bandwidth, kernel=kernel, time_level=time_level,
         instrument_level=instrument_level,
     )
-    return TwoPassResult(first_pass=first, betas=betas, fama_macbeth=second)
+    return TwoPassResult(first_pass=replace(first, origin=origin), betas=origin.panel(betas), fama_macbeth=second)

@@ -44,6 +44,12 @@ _CSV = (".csv", ".csv.gz", ".csv.bz2", ".csv.xz", ".csv.zst")
 _PROGRESS_BATCHES = 50  # a progress bar advances once per batch of instruments
 _PROGRESS_MIN_ROWS = 250_000  # smaller panels finish before a bar would be worth drawing
 _DEMO_PORTFOLIOS = ("NoDur", "BusEq", "S1V5", "S5V1")
+_DEMO_CODES = {  # the caption of the demo figure
+    "NoDur": "consumer non-durables industry",
+    "BusEq": "business-equipment industry",
+    "S1V5": "smallest size quintile, highest book-to-market (small value)",
+    "S5V1": "largest size quintile, lowest book-to-market (big growth)",
+}
 _COMPRESSION = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zst": "zstd"}
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
@@ -565,11 +571,13 @@ def _run_demo(args: argparse.Namespace) -> int:
     )
     print(table.to_string(float_format=lambda v: f"{v:.2f}"))
     try:
-        from matplotlib.figure import Figure
+        from matplotlib.figure import Figure  # noqa: F401  (the figure needs matplotlib)
     except ImportError:
         print("matplotlib is not installed: no figure written (pip install 'quantreg[plot]')")
         return 0
-    figure = _demo_figure(Figure, result, _DEMO_PORTFOLIOS, args.window)
+    from quantreg.plotting import demo_figure
+
+    figure = demo_figure(result, _DEMO_PORTFOLIOS, args.window, _DEMO_CODES)
     figure.savefig(args.output, dpi=110)
     print(f"wrote {args.output}: rolling betas and residual volatility of "
           f"{', '.join(_DEMO_PORTFOLIOS)}")
@@ -589,37 +597,6 @@ def _demo_table(result: Any, order: list[str], groups: dict[str, str]) -> pd.Dat
     table = table.join(latest.drop(columns="const").add_prefix("b_"))
     table.index.name = "portfolio"
     return table.loc[order]
-
-
-def _demo_figure(figure_class: Any, result: Any, portfolios: Sequence[str], window: int) -> Any:
-    """Rolling betas (one panel per factor) and residual volatility of a few portfolios."""
-    params = result.params.drop(columns="const")
-    resid_vol = np.sqrt(result.ssr / result.df_resid * 12.0) * 100.0  # annualised, %
-    figure = figure_class(figsize=(11, 9), layout="constrained")
-    grid = figure.add_gridspec(3, 2)
-    axes = [figure.add_subplot(grid[i // 2, i % 2]) for i in range(len(params.columns))]
-    vol_axis = figure.add_subplot(grid[2, :])
-    for name in portfolios:
-        rows = result.params.index.get_level_values(INSTRUMENT_LEVEL) == name
-        when = result.params.index.get_level_values(TIME_LEVEL)[rows]
-        for axis, factor in zip(axes, params.columns):
-            axis.plot(when, params[factor].to_numpy()[rows], label=name, linewidth=1.1)
-        vol_axis.plot(when, resid_vol.to_numpy()[rows], label=name, linewidth=1.1)
-    for axis, factor in zip(axes, params.columns):
-        axis.set_title(f"Rolling {factor} beta")
-        axis.set_xlabel("window end (month)")
-        axis.set_ylabel(f"beta on {factor}")
-        axis.axhline(1.0 if factor == "Mkt-RF" else 0.0, color="grey", linewidth=0.6)
-        axis.legend(title="portfolio", fontsize="small", title_fontsize="small", ncols=2)
-    vol_axis.set_title("Residual volatility of the rolling regressions")
-    vol_axis.set_xlabel("window end (month)")
-    vol_axis.set_ylabel("residual s.d., % per year")
-    vol_axis.legend(title="portfolio", fontsize="small", title_fontsize="small",
-                    ncols=len(portfolios))
-    figure.suptitle(
-        f"quantreg demo: {window}-month rolling four-factor regressions, Kenneth French portfolios"
-    )
-    return figure
 
 
 # --------------------------------------------------------------------------------- fan-li

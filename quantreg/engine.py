@@ -10,6 +10,7 @@ caller's positions (``layout.dest``), so wrapping them is only a matter of an in
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from typing import NamedTuple
 
@@ -28,7 +29,10 @@ from quantreg.exceptions import RankDeficientWindowWarning
 from quantreg.options import FitOptions
 from quantreg.panel import Layout
 
-__all__ = ["Fit", "Selection", "CrossSections", "fit", "diagnostics", "select", "cross_sections", "warn_degenerate_windows"]
+__all__ = [
+    "Fit", "Selection", "CrossSections", "fit", "diagnostics", "select", "cross_sections", "equilibrate",
+    "warn_degenerate_windows",
+]
 
 #: Status of a cell of a wide frame that holds no row.
 NO_ROW = -1
@@ -50,9 +54,48 @@ class Fit(NamedTuple):
     stats: np.ndarray
 
 
+#: A column (a regressor, or the regressand) whose largest magnitude is outside
+#: ``2^±EQUILIBRATE_EXP`` is rescaled by a power of two before any product is formed, so that
+#: squares and cross-products neither overflow nor underflow anywhere in the double range.
+EQUILIBRATE_EXP = 64
+
+
+def _power_of_two_exponent(values: np.ndarray) -> int:
+    """``−e`` for the exponent ``e`` of the largest finite magnitude in ``values`` when it is
+    outside ``±EQUILIBRATE_EXP``, else 0."""
+    finite = values[np.isfinite(values)]
+    largest = float(np.abs(finite).max()) if finite.size else 0.0
+    exponent = int(np.frexp(largest)[1])
+    return -exponent if largest > 0.0 and abs(exponent) > EQUILIBRATE_EXP else 0
+
+
+def equilibrate(layout: Layout) -> tuple[Layout, np.ndarray, int]:
+    """The layout with each regressor column and the regressand scaled by a power of two
+    (:data:`EQUILIBRATE_EXP`), and the exponents ``(a, b)`` applied: ``x_j·2^a_j``, ``y·2^b``.
+
+    Scaling by powers of two is exact and every step of the kernels commutes with it, so the
+    fit of the scaled layout, mapped back (:func:`unscale`), is the fit of the original bit for
+    bit wherever the original does not overflow or underflow — and finite where it would.
+    """
+    x_exp = np.array([_power_of_two_exponent(layout.x[:, j]) for j in range(layout.k)], dtype=np.int64)
+    y_exp = _power_of_two_exponent(layout.y)
+    if not x_exp.any() and y_exp == 0:
+        return layout, x_exp, y_exp
+    x = np.ascontiguousarray(np.ldexp(layout.x, x_exp)) if x_exp.any() else layout.x
+    y = np.ldexp(layout.y, y_exp) if y_exp else layout.y
+    return dataclasses.replace(layout, x=x, y=y), x_exp, y_exp
+
+
+def unscale(values: np.ndarray, exponents: np.ndarray | int) -> None:
+    """``values · 2^exponents`` in place (exact; ±inf or 0 only beyond the double range)."""
+    with np.errstate(over="ignore", under="ignore"):
+        values[...] = np.ldexp(values, exponents)
+
+
 def fit(layout: Layout, options: FitOptions, *, full: bool) -> Fit:
     """Rolling least squares of every row's window (``full``: coefficients, standard errors —
     robust ones as ``options.cov`` says — and statistics as well as residuals)."""
+    layout, x_exp, y_exp = equilibrate(layout)
     n_out, n = layout.n_out, layout.n_rows
     k_params = layout.k + int(options.add_constant)
     wide = n_out != n or layout.wide is not None
@@ -69,6 +112,11 @@ def fit(layout: Layout, options: FitOptions, *, full: bool) -> Fit:
     _run(ols_kernel, layout, opts, tuple(out))
     if full and options.cov.code != NONROBUST:
         _run(sandwich_kernel, layout, opts, out.bse)
+    if y_exp or x_exp.any():  # back to the caller's units: β_j = β̃_j 2^(a_j − b), …
+        coef_exp = np.concatenate([np.zeros(int(options.add_constant), dtype=np.int64), x_exp]) - y_exp
+        for values, exponents in ((out.resid, -y_exp), (out.fitted, -y_exp), (out.params, coef_exp),
+                                  (out.bse, coef_exp), (out.stats[:, :3], -2 * y_exp)):
+            unscale(values, exponents)
     return out
 
 
@@ -76,6 +124,7 @@ def diagnostics(layout: Layout, options: FitOptions) -> tuple[np.ndarray, np.nda
     """Per row: the numerical rank of its window's design (-1 for an empty window) and the
     condition number of its column-scaled, centred regressors (NaN with fewer than 2 rows), at
     the caller's rows (``layout.n_out``; rank -1 and NaN where a wide frame has no row)."""
+    layout = equilibrate(layout)[0]  # rank and condition do not change with column scale
     rank = np.full(layout.n_out, -1, dtype=np.int64)
     condition = np.full(layout.n_out, np.nan)
     _run(diagnostics_kernel, layout, options.kernel_options(False), (rank, condition))
@@ -124,6 +173,7 @@ class CrossSections(NamedTuple):
 
 def cross_sections(layout: Layout, add_constant: bool) -> CrossSections:
     """Least squares of each segment's complete rows (one cross-section per date)."""
+    layout, x_exp, y_exp = equilibrate(layout)
     g = layout.n_segments
     out = CrossSections(
         coef=np.empty((g, layout.k + int(add_constant))), stats=np.empty((g, 2)),
@@ -136,6 +186,9 @@ def cross_sections(layout: Layout, add_constant: bool) -> CrossSections:
         use_correction=False, kernel_weights=np.ones(1),
     )
     _run(cross_section_kernel, layout, opts, tuple(out))
+    if y_exp or x_exp.any():
+        unscale(out.coef, np.concatenate([np.zeros(int(add_constant), dtype=np.int64), x_exp]) - y_exp)
+        unscale(out.stats, -2 * y_exp)
     return out
 
 
@@ -157,7 +210,7 @@ def workspace(k: int, longest: int, window: int) -> tuple[np.ndarray, ...]:
     return (
         np.empty((4, longest + 1), dtype=np.int64), np.empty((2, longest + 1)),
         np.empty((size, min(window, longest) + 8)), np.empty((2 * size + p + 3, CHUNK_COLS)),
-        np.empty(size + p + 1), np.empty(3 + CHUNK, dtype=np.int64), np.empty((size, CHUNK_COLS)),
+        np.empty(size + 2 * p + 1), np.empty(3 + CHUNK, dtype=np.int64), np.empty((size, CHUNK_COLS)),
         np.empty((n_sol, CHUNK_COLS)), np.empty(CHUNK, dtype=np.int8), np.empty(CHUNK, dtype=np.bool_),
     )
 

@@ -333,7 +333,9 @@ def sort_order(index: pd.MultiIndex, time_pos: int, inst_pos: int) -> tuple[np.n
         label = index[perm[position]]
         raise PanelError(
             f"the index has duplicated (datetime, instrument) entries, first {label}; "
-            "aggregate or drop them, e.g. df[~df.index.duplicated(keep='last')]."
+            "aggregate or drop them, e.g. df[~df.index.duplicated(keep='last')] (a flat frame: "
+            "df.drop_duplicates([time, instrument], keep='last'); polars: df.unique([time, "
+            "instrument], keep='last'))."
         )
     return perm, offsets
 

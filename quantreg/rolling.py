@@ -9,19 +9,24 @@ caller's index (:mod:`quantreg.results`).
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from quantreg import engine
+from quantreg.frames import INSTRUMENT_COL, TIME_COL, factor_input, panel_input
 from quantreg.options import MISSING_OPTIONS, check_choice, fit_options, window_spec
 from quantreg.panel import Layout, panel_layout
 from quantreg.results import RollingOLSResult
+
+if TYPE_CHECKING:
+    import polars as pl
 
 __all__ = ["rolling_ols", "rolling_resid"]
 
 
 def rolling_ols(
-    data: pd.DataFrame | pd.Series,
+    data: pd.DataFrame | pd.Series | pl.DataFrame | pl.LazyFrame,
     y: Hashable | None = None,
     x: Sequence[Hashable] | Hashable | None = None,
     window: int | str | pd.Timedelta | None = None,
@@ -38,6 +43,8 @@ def rolling_ols(
     use_t: bool | None = None,
     time_level: Hashable | None = None,
     instrument_level: Hashable | None = None,
+    time_col: Hashable = TIME_COL,
+    instrument_col: Hashable = INSTRUMENT_COL,
 ) -> RollingOLSResult:
     """Rolling least squares of ``y`` on ``x`` for every instrument of a panel.
 
@@ -48,7 +55,10 @@ def rolling_ols(
     Parameters
     ----------
     data : DataFrame
-        Panel on a two-level MultiIndex (``datetime``, ``instrument``), in any row order.
+        Panel in any row order: a pandas frame on a two-level MultiIndex (``datetime``,
+        ``instrument``); a flat pandas frame with the time and instrument as columns; or a
+        polars ``DataFrame``/``LazyFrame`` (collected) with those columns. Every other column is
+        data.
     y : column label, optional
         Regressand; default: the last column.
     x : column label or list of labels, optional
@@ -98,13 +108,18 @@ def rolling_ols(
         statsmodels: t for ``"nonrobust"``, normal for the robust covariances.
     time_level, instrument_level : index level names, optional
         When the levels are not named ``datetime`` and ``instrument``.
+    time_col, instrument_col : str, default "datetime", "instrument"
+        The time and instrument columns of a flat pandas or polars frame (and of a flat or
+        polars factor table). On a MultiIndex frame another value names the index level.
 
     Returns
     -------
     RollingOLSResult
         ``params``, ``bse``, ``tvalues``, ``pvalues``, ``resid``, ``fitted``, ``nobs``,
         ``rsquared``, ``rsquared_adj``, ``ssr``, ``llf``, ``aic``, ``bic``, ``status``…, all on
-        the caller's index and row order.
+        the caller's index and row order — as polars frames for a polars input, flat pandas
+        frames (the key columns first, the caller's index) for a flat one; ``summary()``,
+        ``plot()``.
 
     Warns
     -----
@@ -136,6 +151,11 @@ def rolling_ols(
     """
     explicit = missing is not None
     missing = check_choice("missing", "drop" if missing is None else missing, MISSING_OPTIONS)
+    data, origin, time_level, instrument_level = panel_input(
+        data, time_col, instrument_col, time_level, instrument_level, returns=factors is not None
+    )
+    if factors is not None:
+        factors = factor_input(factors, time_col)
     layout, given_missing = _layout(data, y, x, window, factors, missing, time_level, instrument_level, explicit)
     options = fit_options(
         layout, window=window, min_nobs=min_nobs, add_constant=add_constant, expanding=expanding,
@@ -144,11 +164,12 @@ def rolling_ols(
     )
     output = engine.fit(layout, options, full=True)
     engine.warn_degenerate_windows(output.status, layout, options.add_constant, stacklevel=2)
-    return RollingOLSResult(layout=layout, output=output, options=options)
+    return RollingOLSResult(layout=layout, output=output, options=options, origin=origin,
+                            level_names=(time_level, instrument_level))
 
 
 def rolling_resid(
-    data: pd.DataFrame | pd.Series,
+    data: pd.DataFrame | pd.Series | pl.DataFrame | pl.LazyFrame,
     y: Hashable | None = None,
     x: Sequence[Hashable] | Hashable | None = None,
     window: int | str | pd.Timedelta | None = None,
@@ -162,10 +183,15 @@ def rolling_resid(
     halflife: float | None = None,
     time_level: Hashable | None = None,
     instrument_level: Hashable | None = None,
-) -> pd.Series:
+    time_col: Hashable = TIME_COL,
+    instrument_col: Hashable = INSTRUMENT_COL,
+) -> pd.Series | pd.DataFrame | pl.DataFrame:
     """The residuals of :func:`rolling_ols` (same arguments) as a Series named ``residual``.
 
     Only the residuals are computed and kept, which saves the memory of params and statistics.
+    Given a polars frame, the residuals come back as a polars frame with the time and
+    instrument columns and ``residual`` (null where not estimated), rows in the input's order;
+    given a flat pandas frame, as a flat pandas frame on its index (key columns, ``residual``).
 
     Examples
     --------
@@ -178,6 +204,11 @@ def rolling_resid(
     """
     explicit = missing is not None
     missing = check_choice("missing", "drop" if missing is None else missing, MISSING_OPTIONS)
+    data, origin, time_level, instrument_level = panel_input(
+        data, time_col, instrument_col, time_level, instrument_level, returns=factors is not None
+    )
+    if factors is not None:
+        factors = factor_input(factors, time_col)
     layout, given_missing = _layout(data, y, x, window, factors, missing, time_level, instrument_level, explicit)
     options = fit_options(
         layout, window=window, min_nobs=min_nobs, add_constant=add_constant, expanding=expanding,
@@ -188,7 +219,7 @@ def rolling_resid(
     if layout.wide is not None:
         frame = layout.wide
         return pd.DataFrame(output.resid.reshape(frame.shape), index=frame.index, columns=frame.columns, copy=False)
-    return pd.Series(output.resid, index=layout.index, name="residual", copy=False)
+    return origin.panel(pd.Series(output.resid, index=layout.index, name="residual", copy=False))
 
 
 def _layout(

@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from quantreg._kernels._jit import jit
-from quantreg._kernels.linalg import ILL_CONDITIONED, MISSING, OK, WARMUP, solution_rows, solve_chunk
+from quantreg._kernels.linalg import ILL_CONDITIONED, MISSING, OK, WARMUP, factor_chunk, solution_rows, solve_chunk
+from quantreg._kernels.refine import refine_chunk
 from quantreg._kernels.walk import CHUNK, INVALID_BEFORE, MEAN, WEIGHT, begin_segment, cov_at, walk_chunk
 
 
@@ -34,7 +35,7 @@ def cross_section_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, o
     add_const = opts.add_const
     n_coef = k + (1 if add_const else 0)
     seg, segf, front, work, cur, istate, rec, sol, state, need = ws
-    _, b0, s0, _, _, _, _ = solution_rows(k)
+    _, b0, s0, _, _, _, _, _ = solution_rows(k)
     for g in range(first, last):
         start, length = begin_segment(x, xrow, y, offsets, g, times, opts.window, opts.span, opts.lam, seg, segf,
                                       istate)
@@ -56,8 +57,10 @@ def cross_section_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, o
         walk_chunk(x, xrow, y, start, seg, segf, t0, length, need, opts.lam != 1.0, front, work, cur, istate, rec, k)
         c = length - 1 - t0
         for j in range(c + 1):
-            state[j] = OK
-        solve_chunk(rec, c + 1, k, add_const, opts.full, state, sol)
+            state[j] = OK if j == c else WARMUP
+        factor_chunk(rec, c + 1, k, add_const, state, sol)
+        refined = refine_chunk(x, xrow, y, start, seg, segf, t0, c + 1, k, add_const, opts.lam != 1.0, state, sol)
+        solve_chunk(rec, c + 1, k, add_const, opts.full, refined, state, sol)
         if state[c] == ILL_CONDITIONED:  # solved all the same (a cross-section is one fit, as in linearmodels)
             state[c] = OK
         status[g] = state[c]

@@ -1,14 +1,16 @@
 """The diagnostics finisher: numerical rank and condition number of every row's window (numba).
 
+Windows the normal equations resolve (every pivot ``1 − R²_j`` of their factorisation at or
+above :data:`~quantreg._kernels.linalg.REFINE_TOL`, no constant regressor) have full rank, and
+their condition number is ``sqrt(λ_max / λ_min)`` of the regressors' correlation matrix (the
+2-norm condition number of the window's column-scaled, centred regressors). The others are
+decided as the status is (:mod:`quantreg._kernels.refine`), from the QR of their rows:
+
 - **rank** of the window's design (the intercept column included): with an intercept,
-  ``1 +`` the rank of the centred regressors, found by a Cholesky factorisation that skips a
-  column constant in the window or whose pivot ``1 − R²_j`` is below the rank tolerance (the
-  tests of :func:`quantreg._kernels.linalg.solve_chunk`); without one the same on the raw
-  cross-products.
-- **condition**: the 2-norm condition number of the window's column-scaled, centred
-  regressors, ``sqrt(λ_max / λ_min)`` of their correlation matrix; ``inf`` when the window is
-  rank deficient (its true value, ≳ 1e8, is beyond what cross-products with ~16 digits
-  resolve), 1 with a single regressor.
+  ``1 +`` the number of non-constant regressors whose QR pivot ``sqrt(1 − R²_j)`` is at least
+  :data:`~quantreg._kernels.linalg.RANK_TOL`; without one the same on the raw rows;
+- **condition**: ``σ_max / σ_min`` of the column-scaled ``R`` (one-sided Jacobi singular
+  values, accurate far beyond what cross-products resolve); ``inf`` when the rank is short.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from __future__ import annotations
 import numpy as np
 
 from quantreg._kernels._jit import jit
-from quantreg._kernels.linalg import window_condition, window_rank
+from quantreg._kernels.linalg import OK, RANK_TOL, WARMUP, factor_chunk, singular_values, window_condition
+from quantreg._kernels.refine import constant_column, qr_pivots, window_qr
 from quantreg._kernels.walk import CHUNK, INVALID_BEFORE, STARTS, begin_segment, walk_chunk
 
 
@@ -26,12 +29,16 @@ def diagnostics_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opt
     window) and ``condition[dest[row]]`` (NaN with fewer than 2 rows), ``outs = (rank,
     condition)``; windows and arguments as :func:`quantreg._kernels.ols.ols_kernel`."""
     rank, condition = outs
-    seg, segf, front, work, cur, istate, rec, _, _, need = ws
+    seg, segf, front, work, cur, istate, rec, sol, state, need = ws
     k = x.shape[1]
-    lower = np.empty((k, k))
+    add_const = opts.add_const
+    weighted = opts.lam != 1.0
     corr = np.empty((k, k))
     eig = np.empty(k)
-    full_rank = k + (1 if opts.add_const else 0)
+    r = np.empty((k + 1, k + 1))
+    scratch = np.empty((4, k + 1))
+    skip = np.empty(k, dtype=np.bool_)
+    full_rank = k + (1 if add_const else 0)
     for g in range(first, last):
         start, length = begin_segment(x, xrow, y, offsets, g, times, opts.window, opts.span, opts.lam, seg, segf,
                                       istate)
@@ -40,7 +47,9 @@ def diagnostics_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opt
             for t in range(t0, t1):
                 s = seg[STARTS, t]
                 need[t - t0] = seg[INVALID_BEFORE, t + 1] - seg[INVALID_BEFORE, s] < t - s + 1
-            walk_chunk(x, xrow, y, start, seg, segf, t0, t1, need, opts.lam != 1.0, front, work, cur, istate, rec, k)
+                state[t - t0] = OK if need[t - t0] else WARMUP
+            walk_chunk(x, xrow, y, start, seg, segf, t0, t1, need, weighted, front, work, cur, istate, rec, k)
+            factor_chunk(rec, t1 - t0, k, add_const, state, sol)
             for t in range(t0, t1):
                 c = t - t0
                 if not need[c]:
@@ -49,11 +58,31 @@ def diagnostics_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opt
                 d = dest[row] if dest.shape[0] > 0 else row
                 s = seg[STARTS, t]
                 count = t - s + 1 - (seg[INVALID_BEFORE, t + 1] - seg[INVALID_BEFORE, s])
-                r = window_rank(rec, c, k, opts.add_const, lower)
-                rank[d] = r
+                if state[c] == OK:
+                    rank[d] = full_rank
+                    condition[d] = window_condition(rec, c, k, corr, eig) if count >= 2 else np.nan
+                    continue
+                for j in range(k):
+                    skip[j] = constant_column(rec, c, j, k, add_const)
+                window_qr(x, xrow, y, start, seg, segf, t, k, add_const, weighted, skip, r, scratch[0], scratch[1],
+                          scratch[3])
+                qr_pivots(r, k, scratch[2])
+                n_rank = full_rank - k
+                for j in range(k):
+                    if not skip[j] and scratch[2, j] >= RANK_TOL:
+                        n_rank += 1
+                rank[d] = n_rank
                 if count < 2:
                     condition[d] = np.nan
-                elif r < full_rank:
-                    condition[d] = np.inf  # collinear: beyond what ~16 digits resolve
-                else:
-                    condition[d] = window_condition(rec, c, k, corr, eig)
+                elif n_rank < full_rank:
+                    condition[d] = np.inf  # collinear
+                else:  # σ_max / σ_min of R with unit-norm columns
+                    for j in range(k):
+                        norm = 0.0
+                        for i in range(j + 1):
+                            norm += r[i, j] * r[i, j]
+                        norm = np.sqrt(norm)
+                        for i in range(k):
+                            corr[i, j] = r[i, j] / norm if i <= j else 0.0
+                    singular_values(corr, eig)
+                    condition[d] = eig.max() / eig.min()

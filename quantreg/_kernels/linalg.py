@@ -12,11 +12,14 @@ Both work on a chunk of records at once (one column per window), with the window
 innermost loop index, so that they vectorise whatever the number of regressors ``k`` is.
 
 **Status** (one enum for every path, :data:`OK` … :data:`ILL_CONDITIONED`): a regressor whose
-spread in the window is below ``CONST_TOL`` of its level (a constant column), or a pivot
-``D_j / S_jj = 1 − R²_j`` (the share of regressor ``j``'s variation not explained by the ones
-before it) below :data:`RANK_TOL`, makes the window ``RANK_DEFICIENT``; a pivot below
-:data:`ILL_TOL` makes it ``ILL_CONDITIONED`` (the normal equations would keep fewer than about
-6 digits). Such windows are reported, not solved.
+spread in the window is below ``CONST_TOL`` of its level (a constant column) makes the window
+``RANK_DEFICIENT``. A pivot ``D_j / S_jj = 1 − R²_j`` (the share of regressor ``j``'s variation
+not explained by the ones before it) below :data:`REFINE_TOL` marks it :data:`REFINE`: the
+normal equations would lose digits that a QR fit keeps, so the window is solved again from the
+QR of its own rows (:mod:`quantreg._kernels.refine`), whose pivots ``sqrt(1 − R²_j)`` — exact
+where the cross-products' are not — decide: below :data:`RANK_TOL` ``RANK_DEFICIENT``, below
+:data:`ILL_TOL` ``ILL_CONDITIONED`` (a QR fit would keep fewer than about 6 digits), else ``OK``.
+Rank-deficient and ill-conditioned windows are reported, not solved.
 """
 
 from __future__ import annotations
@@ -35,12 +38,20 @@ WARMUP = 1
 MISSING = 2
 RANK_DEFICIENT = 3
 ILL_CONDITIONED = 4
+#: Internal, never reported: the window's normal equations are too poorly conditioned to be
+#: trusted; its rows are refactorised by QR (:mod:`quantreg._kernels.refine`), which decides.
+REFINE = 5
 
 # --- tolerances ----------------------------------------------------------------------------------
-#: A pivot ``1 − R²_j`` below this (regressor ``j`` explained to within 1e-12 of its variance by
-#: the others) counts as linear dependence.
-RANK_TOL = 1e-12
-#: A pivot ``1 − R²_j`` below this (but above :data:`RANK_TOL`) makes the window ill conditioned.
+#: A pivot ``1 − R²_j`` of the normal equations below this (a regressor 90 % explained by the
+#: ones before it) sends the window to the QR of its own rows: the normal equations' error
+#: grows with the square of the condition number, a QR fit's with the condition number.
+REFINE_TOL = 0.1
+#: QR of the window's rows: ``|R_jj| / ‖x_j‖ = sqrt(1 − R²_j)`` below this counts as linear
+#: dependence (about the rank tolerance of ``numpy.linalg.matrix_rank`` on unit-norm columns).
+RANK_TOL = 1e-13
+#: QR of the window's rows: ``sqrt(1 − R²_j)`` below this (condition number above about 1e10:
+#: a QR fit keeps fewer than about 6 digits) makes the window ill conditioned.
 ILL_TOL = 1e-10
 #: Relative spread under which a regressor is constant within the window.
 CONST_TOL = 64.0 * np.finfo(np.float64).eps
@@ -49,30 +60,27 @@ CONST_TOL = 64.0 * np.finfo(np.float64).eps
 @jit()
 def solution_rows(k: int):
     """Rows of the ``sol`` buffer of :func:`solve_chunk` for ``k`` regressors:
-    ``(u, beta, ssr, linv, inv_diag, fit, total)`` — the first row of each block. Rows ``0 …``
-    hold the factorisation: ``L_ij`` (``i > j``) at ``i(i−1)/2 + j``, ``1/D_j`` at
-    ``k(k−1)/2 + j``."""
+    ``(u, beta, ssr, linv, inv_diag, fit, qr, total)`` — the first row of each block. Rows
+    ``0 …`` hold the factorisation: ``L_ij`` (``i > j``) at ``i(i−1)/2 + j``, ``1/D_j`` at
+    ``k(k−1)/2 + j``. The ``qr`` block (``k + 2`` rows): slopes and SSR of a window solved by
+    QR (:mod:`quantreg._kernels.refine`), then 1.0 where it was."""
     u = k * (k - 1) // 2 + k
     beta = u + k
     ssr = beta + k
     linv = ssr + 1
     inv_diag = linv + k * (k - 1) // 2
     fit = inv_diag + k + 1
-    return u, beta, ssr, linv, inv_diag, fit, fit + 1
+    qr = fit + 1
+    return u, beta, ssr, linv, inv_diag, fit, qr, qr + k + 2
 
 
 @jit()
-def solve_chunk(rec, n, k, add_const, want_inverse, status, sol):
-    """Least squares of the windows ``rec[:, c]``, chunk columns ``0 … n − 1``.
-
-    Into the column ``c`` of ``sol`` (blocks of rows: :func:`solution_rows`), for the windows
-    whose ``status[c]`` is :data:`OK`: ``S = L D Lᵀ``, then the slopes (``beta`` block) and
-    ``SSR`` (``ssr`` row); ``status[c]`` becomes :data:`RANK_DEFICIENT` or
-    :data:`ILL_CONDITIONED` when a pivot says so (module docstring). With ``want_inverse``:
-    the strictly lower part of the unit lower ``L⁻¹`` (``linv`` block) and the diagonal of
-    ``S⁻¹`` (``inv_diag`` block, ``k`` rows) — with an intercept, one more row
-    ``1/W + x̄ᵀ S⁻¹ x̄``, its variance factor. The ``u`` block is scratch. Other columns receive
-    unspecified values.
+def factor_chunk(rec, n, k, add_const, status, sol):
+    """``S = L D Lᵀ`` of the windows ``rec[:, c]``, chunk columns ``0 … n − 1``, into the
+    factor rows of ``sol`` (:func:`solution_rows`). A window whose ``status[c]`` is :data:`OK`
+    becomes :data:`RANK_DEFICIENT` when a regressor is constant in it (spread below
+    :data:`CONST_TOL` of its level), or :data:`REFINE` when a pivot ``1 − R²_j`` is below
+    :data:`REFINE_TOL`.
 
     Every loop runs over the chunk's columns innermost, with an unsigned index (no negative-
     index wrap-around to check), so that it vectorises. (Callers pass run-time values only: a
@@ -80,9 +88,8 @@ def solve_chunk(rec, n, k, add_const, want_inverse, status, sol):
     """
     p = k + 1
     inv_d = k * (k - 1) // 2
-    u0, b0, s0, l0, i0, _, _ = solution_rows(k)
     lo, hi = uint64(0), uint64(n)
-    # S = L D Lᵀ; sol[L_ij] holds L_ij·D_j until row i is final, the pivot slot D_j until 1/D_j
+    # sol[L_ij] holds L_ij·D_j until row i is final, the pivot slot D_j until 1/D_j
     for j in range(k):
         cj = cov_at(p, j)
         mj = MEAN + j
@@ -109,13 +116,13 @@ def solve_chunk(rec, n, k, add_const, want_inverse, status, sol):
                 constant = diag <= spread * spread * w
                 scale = diag
             else:
-                constant = False
+                constant = not diag + w * m_j * m_j > 0.0
                 scale = diag + w * m_j * m_j
-            if status[c] == OK or status[c] == ILL_CONDITIONED:
-                if constant or not pivot > RANK_TOL * scale:
+            if status[c] == OK or status[c] == REFINE:
+                if constant:
                     status[c] = RANK_DEFICIENT
-                elif pivot < ILL_TOL * scale:
-                    status[c] = ILL_CONDITIONED
+                elif not pivot > REFINE_TOL * scale:
+                    status[c] = REFINE
             sol[dj, c] = 1.0 / pivot
     for i in range(1, k):  # unit lower L: L_ij = (L_ij·D_j) / D_j
         for j in range(i):
@@ -123,6 +130,26 @@ def solve_chunk(rec, n, k, add_const, want_inverse, status, sol):
             dj = inv_d + j
             for c in range(lo, hi):
                 sol[ij, c] *= sol[dj, c]
+
+
+@jit()
+def solve_chunk(rec, n, k, add_const, want_inverse, refined, status, sol):
+    """Least squares of the windows ``rec[:, c]``, chunk columns ``0 … n − 1``, from their
+    factorisation (:func:`factor_chunk`, or :func:`quantreg._kernels.refine.refine_chunk`).
+
+    Into the column ``c`` of ``sol`` (blocks of rows: :func:`solution_rows`): the slopes
+    (``beta`` block) and ``SSR`` (``ssr`` row) — those of the QR for a window it solved (its
+    flag set, when ``refined``: the number of such windows, is not 0); with ``want_inverse``: the strictly lower part of the unit lower ``L⁻¹``
+    (``linv`` block) and the diagonal of ``S⁻¹`` (``inv_diag`` block, ``k`` rows) — with an
+    intercept, one more row ``1/W + x̄ᵀ S⁻¹ x̄``, its variance factor. The ``u`` block is
+    scratch. Columns whose ``status`` is not :data:`OK` receive unspecified values.
+    Loops as in :func:`factor_chunk`.
+    """
+    p = k + 1
+    inv_d = k * (k - 1) // 2
+    u0, b0, s0, l0, i0, _, q0, _ = solution_rows(k)
+    flag = q0 + k + 1
+    lo, hi = uint64(0), uint64(n)
     # u = L⁻¹ s_xy, SSR = s_yy − uᵀD⁻¹u, β = L⁻ᵀ D⁻¹ u
     cy = cov_at(p, k)
     my = MEAN + k
@@ -151,6 +178,12 @@ def solve_chunk(rec, n, k, add_const, want_inverse, status, sol):
             li = (l * (l - 1)) // 2 + i
             for c in range(lo, hi):
                 sol[b0 + i, c] -= sol[li, c] * sol[b0 + l, c]
+    if refined > 0:  # the QR's slopes and SSR where it solved the window
+        for c in range(n):
+            if sol[flag, c] != 0.0:
+                for i in range(k):
+                    sol[b0 + i, c] = sol[q0 + i, c]
+                sol[s0, c] = sol[q0 + k, c]
     if not want_inverse:
         return
     # (L⁻¹)_ij = −L_ij − Σ_{l=j+1}^{i−1} L_il (L⁻¹)_lj; diag(S⁻¹)_j = Σ_{i≥j} (L⁻¹)_ij² / D_i
@@ -208,40 +241,41 @@ def inverse_matrix(sol, col, k, out):
 
 # --- diagnostics ---------------------------------------------------------------------------------
 @jit()
-def window_rank(rec, col, k, add_const, lower):
-    """Numerical rank of the window's design (the intercept column included): a Cholesky
-    factorisation of ``S`` that skips a regressor constant in the window or whose pivot ``1 − R²_j``
-    is below :data:`RANK_TOL` (the tests of :func:`factor_chunk`)."""
-    p = k + 1
-    w_total = rec[WEIGHT, col]
-    rank = 1 if add_const else 0
-    lower[:, :] = 0.0
-    for j in range(k):
-        m_j = rec[MEAN + j, col]
-        diag = rec[cov_at(p, j), col]
-        if add_const:
-            spread = CONST_TOL * m_j
-            if diag <= spread * spread * w_total:
-                continue
-        else:
-            diag += w_total * m_j * m_j
-            if diag <= 0.0:
-                continue
-        for i in range(j, k):
-            acc = rec[cov_at(p, j) + i - j, col]
-            if not add_const:
-                acc += w_total * m_j * rec[MEAN + i, col]
-            for l in range(j):
-                acc -= lower[i, l] * lower[j, l]
-            if i == j:
-                if not acc > RANK_TOL * diag:
-                    break
-                lower[j, j] = math.sqrt(acc)
-            else:
-                lower[i, j] = acc / lower[j, j]
-        if lower[j, j] > 0.0:
-            rank += 1
-    return rank
+def singular_values(b, out):
+    """Singular values of the square matrix ``b`` (overwritten) by one-sided Jacobi rotations
+    (Hestenes): columns are rotated pairwise until orthogonal; their norms are the singular
+    values, each to high relative accuracy (Demmel & Veselić 1992) — unlike the eigenvalues of
+    ``bᵀb``, which lose the small ones."""
+    n = b.shape[0]
+    for _ in range(60):
+        rotated = False
+        for i in range(n - 1):
+            for j in range(i + 1, n):
+                alpha = 0.0
+                beta = 0.0
+                gamma = 0.0
+                for r in range(n):
+                    alpha += b[r, i] * b[r, i]
+                    beta += b[r, j] * b[r, j]
+                    gamma += b[r, i] * b[r, j]
+                if abs(gamma) <= 1e-15 * math.sqrt(alpha * beta):
+                    continue
+                rotated = True
+                zeta = (beta - alpha) / (2.0 * gamma)
+                t = math.copysign(1.0, zeta) / (abs(zeta) + math.sqrt(1.0 + zeta * zeta))
+                cos = 1.0 / math.sqrt(1.0 + t * t)
+                sin = cos * t
+                for r in range(n):
+                    bi, bj = b[r, i], b[r, j]
+                    b[r, i] = cos * bi - sin * bj
+                    b[r, j] = sin * bi + cos * bj
+        if not rotated:
+            break
+    for i in range(n):
+        acc = 0.0
+        for r in range(n):
+            acc += b[r, i] * b[r, i]
+        out[i] = math.sqrt(acc)
 
 
 @jit()

@@ -20,7 +20,8 @@ import math
 import numpy as np
 
 from quantreg._kernels._jit import jit
-from quantreg._kernels.linalg import MISSING, OK, WARMUP, solution_rows, solve_chunk
+from quantreg._kernels.linalg import MISSING, OK, WARMUP, factor_chunk, solution_rows, solve_chunk
+from quantreg._kernels.refine import refine_chunk
 from quantreg._kernels.walk import (
     CHUNK,
     INVALID_BEFORE,
@@ -74,8 +75,12 @@ def fit_chunk(x, xrow, y, offsets, times, g, t0, opts, want_inverse, seg, segf, 
         begin_segment(x, xrow, y, offsets, g, times, opts.window, opts.span, opts.lam, seg, segf, istate)
     t1 = min(t0 + CHUNK, length)
     window_states(seg, t0, t1, opts, state, need)
-    walk_chunk(x, xrow, y, start, seg, segf, t0, t1, need, opts.lam != 1.0, front, work, cur, istate, rec, x.shape[1])
-    solve_chunk(rec, t1 - t0, x.shape[1], opts.add_const, want_inverse, state, sol)
+    k = x.shape[1]
+    weighted = opts.lam != 1.0
+    walk_chunk(x, xrow, y, start, seg, segf, t0, t1, need, weighted, front, work, cur, istate, rec, k)
+    factor_chunk(rec, t1 - t0, k, opts.add_const, state, sol)
+    refined = refine_chunk(x, xrow, y, start, seg, segf, t0, t1 - t0, k, opts.add_const, weighted, state, sol)
+    solve_chunk(rec, t1 - t0, k, opts.add_const, want_inverse, refined, state, sol)
     return t1 - t0
 
 
@@ -100,7 +105,7 @@ def ols_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, outs,
     kp = k + 1 if add_const else k
     full = opts.full
     log_lam = math.log(opts.lam)
-    _, b0, s0, _, i0, fit, _ = solution_rows(k)
+    _, b0, s0, _, i0, fit, _, _ = solution_rows(k)
     prev_beta = np.empty(k)
     prev_mean = np.empty(p)
     write_fitted = fitted.shape[0] > 0

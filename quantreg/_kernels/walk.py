@@ -17,6 +17,11 @@ digits are lost to cancellation however large the level of the data; adding one 
 same update with ``W_b = w`` (weighted Welford). Scaling every weight by ``s`` multiplies ``W``
 and ``C`` and keeps the mean.
 
+**Shifted coordinates.** Rows are read minus a reference row (the latest complete row of the
+window that last rebuilt the front), so that the updates run at the scale of the rows' spread,
+not of their level: at ``x = 1e8 + 1e-3·ε`` the records are as exact as at ``x = ε``. Output
+records hold the means in the caller's coordinates (the shift added back).
+
 **The two-stack walk.** The window of row ``t`` is the rows ``starts[t] … t`` of its segment
 (row windows: the last ``window`` rows; calendar windows: the rows within ``span`` time units).
 Window starts never move backwards, so each window is the merge of two records:
@@ -149,15 +154,16 @@ def walk_chunk(x, xrow, y, start, seg, segf, t0, t1, need, weighted, front, work
     ``x[xrow[row]]`` (or ``x[row]`` when ``xrow`` is empty) holds the regressors of data row
     ``row``; ``seg``, ``segf`` and ``istate``: prepared by :func:`begin_segment`; ``front``
     (record × longest window + padding), ``work`` (2·record + p + 3 rows × CHUNK_COLS) and
-    ``cur`` (record + p + 1): scratch. Chunks must come in order.
+    ``cur`` (record + 2p + 1): scratch. Chunks must come in order.
     """
     p = k + 1
     size = (p * (p + 3)) // 2 + 1
     gather0 = size  # rows of work: back records, gathered front columns, δ of the means, φ/cross/share
     delta0 = 2 * size
     phi_row = delta0 + p
-    z0 = size  # cur: the record, one row minus the means, the front's age factor
+    z0 = size  # cur: the record, one row minus the means, the front's age factor, the shift
     age = size + p
+    shift0 = age + 1
     identity = xrow.shape[0] == 0
     t = t0
     while t < t1:
@@ -182,6 +188,18 @@ def walk_chunk(x, xrow, y, start, seg, segf, t0, t1, need, weighted, front, work
                 cur[e] = 0.0
         if rebuild:
             cur[age] = 1.0
+            # shifted coordinates: rows are read minus the window's latest complete row, so
+            # that the updates work at the scale of the rows' spread, not of their level
+            for a in range(p):
+                cur[shift0 + a] = 0.0
+            for j in range(t, s - 1, -1):
+                if seg[VALID, j]:
+                    row = start + j
+                    xr = row if identity else xrow[row]
+                    for c in range(k):
+                        cur[shift0 + c] = x[xr, c]
+                    cur[shift0 + k] = y[row]
+                    break
         weight = 1.0
         for j in range(first, stop, step):
             if weighted:
@@ -202,9 +220,9 @@ def walk_chunk(x, xrow, y, start, seg, segf, t0, t1, need, weighted, front, work
                 cur[WEIGHT] = w_new
                 ratio = weight / w_new
                 factor = w_old * ratio
-                for c in range(k):  # the row minus the current means
-                    cur[z0 + c] = x[xr, c] - cur[MEAN + c]
-                cur[z0 + k] = y[row] - cur[MEAN + k]
+                for c in range(k):  # the (shifted) row minus the current means
+                    cur[z0 + c] = (x[xr, c] - cur[shift0 + c]) - cur[MEAN + c]
+                cur[z0 + k] = (y[row] - cur[shift0 + k]) - cur[MEAN + k]
                 for a in range(p):
                     cur[MEAN + a] += cur[z0 + a] * ratio
                 e = MEAN + p
@@ -229,6 +247,8 @@ def walk_chunk(x, xrow, y, start, seg, segf, t0, t1, need, weighted, front, work
             istate[LAST] = t
             for e in range(size):
                 out[e, t - t0] = front[e, 0]
+            for a in range(p):
+                out[MEAN + a, t - t0] += cur[shift0 + a]
             t += 1
             continue
         istate[LAST] = last_needed
@@ -261,7 +281,7 @@ def walk_chunk(x, xrow, y, start, seg, segf, t0, t1, need, weighted, front, work
             for c in range(lo, hi):
                 d = work[ma, c] - src[src0 + ma, c + shift]
                 work[delta0 + a, c] = d
-                out[ma, c] = src[src0 + ma, c + shift] + d * work[phi_row + 2, c]
+                out[ma, c] = (src[src0 + ma, c + shift] + d * work[phi_row + 2, c]) + cur[shift0 + a]
         e = MEAN + p
         for a in range(p):
             for b in range(a, p):

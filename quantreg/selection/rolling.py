@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from quantreg import engine
+from quantreg.frames import INSTRUMENT_COL, PANDAS, TIME_COL, Origin, panel_input
 from quantreg.options import MISSING_OPTIONS, check_bool, check_choice, fit_options
 from quantreg.panel import Layout, panel_layout
 from quantreg.results import STATUS_CATEGORIES
@@ -22,35 +23,52 @@ __all__ = ["RollingSelectResult", "rolling_select"]
 class RollingSelectResult:
     """Penalised fits of every row's window, on the caller's index and row order.
 
+    Tables come back in the kind of frame the fit was given (polars, flat pandas or the
+    MultiIndex frame), as for :class:`quantreg.RollingOLSResult`.
+
     Attributes
     ----------
     estimator : the (unfitted) estimator whose settings every window used.
+    window, min_nobs : the window options.
+    origin : the kind of frame the fit was given (:class:`quantreg.frames.Origin`).
     """
 
     layout: Layout
     estimator: object
     fit_intercept: bool
     output: engine.Selection
+    window: object = None
+    min_nobs: int | None = None
+    origin: Origin = PANDAS
 
     def _series(self, values: np.ndarray, name: str) -> pd.Series:
-        return pd.Series(values, index=self.layout.index, name=name)
+        return self.origin.panel(pd.Series(values, index=self.layout.index, name=name))
 
     @cached_property
-    def params(self) -> pd.DataFrame:
-        """``const`` (0 without an intercept) and the coefficients of each row's window."""
+    def _params(self) -> pd.DataFrame:
         columns = ["const", *self.layout.x_names]
         return pd.DataFrame(self.output.params, index=self.layout.index, columns=columns)
 
     @cached_property
+    def _selected(self) -> pd.DataFrame:
+        coefs = self._params[list(self.layout.x_names)]
+        return (coefs != 0.0).astype("boolean").mask(coefs.isna())
+
+    @cached_property
+    def params(self) -> pd.DataFrame:
+        """``const`` (0 without an intercept) and the coefficients of each row's window."""
+        return self.origin.panel(self._params)
+
+    @cached_property
     def selected(self) -> pd.DataFrame:
         """Whether each regressor's coefficient is non-zero (NaN where the window was not fitted)."""
-        coefs = self.params[list(self.layout.x_names)]
-        return (coefs != 0.0).astype("boolean").mask(coefs.isna())
+        return self.origin.panel(self._selected)
 
     @cached_property
     def n_selected(self) -> pd.Series:
         """Number of non-zero coefficients per window."""
-        return self.selected.sum(axis=1).astype("Int64").mask(self.params["const"].isna()).rename("n_selected")
+        counts = self._selected.sum(axis=1).astype("Int64").mask(self._params["const"].isna())
+        return self.origin.panel(counts.rename("n_selected"))
 
     @cached_property
     def resid(self) -> pd.Series:
@@ -77,7 +95,25 @@ class RollingSelectResult:
         """As :attr:`quantreg.RollingOLSResult.status`; ``rank_deficient`` also marks the
         garrote's singular least-squares step and singular ridge systems."""
         values = pd.Categorical.from_codes(self.output.status, categories=list(STATUS_CATEGORIES))
-        return pd.Series(values, index=self.layout.index, name="status")
+        return self.origin.panel(pd.Series(values, index=self.layout.index, name="status"))
+
+    def __repr__(self) -> str:
+        from quantreg.summary import status_shares
+
+        names = ["const", *self.layout.x_names] if self.fit_intercept else list(self.layout.x_names)
+        kind = "" if self.origin.kind == "pandas" else f" ({self.origin.kind} input)"
+        window = "expanding" if self.window is None else f"window={self.window!r}"
+        ok = self.output.status == 0
+        selected = self.output.params[ok][:, 1:] != 0.0
+        mean = f"{selected.sum(axis=1).mean():.2f} of {len(self.layout.x_names)}" if ok.any() else "–"
+        return (
+            f"<RollingSelectResult {self.estimator!r} on {self.layout.y_name!r} ~ "
+            f"{' + '.join(map(str, names))}\n"
+            f"  {self.layout.n_rows:,} rows, {self.layout.n_segments:,} instruments{kind}; {window}, "
+            f"min_nobs={self.min_nobs}\n"
+            f"  windows: {status_shares(self.output.status, STATUS_CATEGORIES)}; regressors selected "
+            f"per estimated window: {mean}>"
+        )
 
 
 def _solver_settings(estimator: object) -> tuple[int, np.ndarray, bool, float, int, float, bool]:
@@ -114,6 +150,8 @@ def rolling_select(
     warm_start: bool = False,
     time_level: Hashable | None = None,
     instrument_level: Hashable | None = None,
+    time_col: Hashable = TIME_COL,
+    instrument_col: Hashable = INSTRUMENT_COL,
 ) -> RollingSelectResult:
     """Fit a selector (``Lasso``, ``Ridge``, ``SCAD``, ``Garrote``) on every rolling window of every asset.
 
@@ -125,9 +163,11 @@ def rolling_select(
 
     Parameters
     ----------
-    data : DataFrame on a (datetime, instrument) MultiIndex.
+    data : DataFrame
+        On a (datetime, instrument) MultiIndex, or a flat pandas or polars frame with the time
+        and instrument as columns (see :func:`quantreg.rolling_ols`).
     estimator : a ``quantreg.selection`` estimator; only its settings are used.
-    y, x, window, min_nobs, expanding, missing, residual, halflife, time_level, instrument_level
+    y, x, window, min_nobs, expanding, missing, residual, halflife, time_level, instrument_level, time_col, instrument_col
         As in :func:`quantreg.rolling_ols`.
     warm_start : bool, default False
         Start coordinate descent (Lasso, Garrote) from the previous window's solution instead
@@ -138,7 +178,7 @@ def rolling_select(
     -------
     RollingSelectResult
         ``params``, ``selected``, ``n_selected``, ``resid``, ``fitted``, ``nobs``, ``status``,
-        ``n_iter``.
+        ``n_iter`` — polars or flat pandas frames for such input, rows in the input's order.
 
     Notes
     -----
@@ -163,6 +203,9 @@ def rolling_select(
     """
     missing = check_choice("missing", missing, MISSING_OPTIONS)
     kind, penalty, convex, eps, max_iter, tol, fit_intercept = _solver_settings(estimator)
+    data, origin, time_level, instrument_level = panel_input(
+        data, time_col, instrument_col, time_level, instrument_level
+    )
     layout = panel_layout(data, y, x, missing=missing, time_level=time_level, instrument_level=instrument_level)
     options = fit_options(
         layout, window=window, min_nobs=min_nobs, add_constant=fit_intercept, expanding=expanding,
@@ -176,4 +219,5 @@ def rolling_select(
     solver = (kind, penalty, convex, isinstance(estimator, Garrote), eps, max_iter, tol, check_bool("warm_start", warm_start))
     output = engine.select(layout, options, solver)
     engine.warn_degenerate_windows(output.status, layout, fit_intercept, stacklevel=2)
-    return RollingSelectResult(layout=layout, estimator=estimator, fit_intercept=fit_intercept, output=output)
+    return RollingSelectResult(layout=layout, estimator=estimator, fit_intercept=fit_intercept, output=output,
+                               window=options.window, min_nobs=options.min_nobs, origin=origin)
