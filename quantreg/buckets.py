@@ -34,7 +34,7 @@ import math
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote
@@ -102,6 +102,8 @@ def repartition(
     buckets: int | None = None,
     *,
     memory: int | str = DEFAULT_MEMORY,
+    time_col: str | None = None,
+    instrument_col: str | None = None,
     progress: Callable[..., Any] | None = None,
 ) -> RepartitionReport:
     """Stream a dataset stored in any layout into instrument hash buckets on disk.
@@ -122,6 +124,11 @@ def repartition(
     memory : int or str, default "1G"
         Bound on the rows held in memory at once (bytes, or ``"512M"``, ``"2G"``): the input
         is read in chunks of about ``memory / 4`` bytes.
+    time_col, instrument_col : str, optional
+        Names of the time and instrument columns (or hive keys, e.g. ``time_col="date"`` for
+        ``date=2024-01-02/`` folders) of a dataset written by another tool; by default
+        ``datetime`` and ``instrument`` (a quantreg dataset's own names otherwise). They keep
+        their names in ``target``.
     progress : callable, optional
         ``progress(total=, initial=)`` returning a bar with ``update(n)`` and ``close()``,
         counting chunks.
@@ -172,6 +179,10 @@ def repartition(
             buckets, (int, np.integer)) or buckets < 1):
         raise ValueError(f"The 'buckets' parameter must be an int >= 1. Got {buckets!r} instead.")
     input_ = qio._Source.open(src)
+    if not qio.is_quantreg(input_.meta) and (time_col or instrument_col):
+        levels = {"time_level": time_col or input_.levels[0],
+                  "instrument_level": instrument_col or input_.levels[1]}
+        input_ = replace(input_, meta={**input_.meta, **levels})
     dataset = input_.dataset()  # checks the time and instrument columns exist
     t_name, i_name = input_.levels
     columns = [t_name, i_name, *input_.data_columns(dataset.schema)]

@@ -269,3 +269,18 @@ def test_refusals_leave_everything_in_place(capsys, tmp_path, panel):
     assert code == 2 and "has no column 'instrument'" in err
     with pytest.raises(MissingColumnError):
         repartition(no_instrument, tmp_path / "d5")
+
+
+def test_other_column_names_and_a_time_key(tmp_path, panel):
+    """Spark's partitionBy("date") keeps the date only in the folder names."""
+    flat = panel.reset_index().rename(columns={"instrument": "ticker"})
+    flat["date"] = flat.pop("datetime").dt.strftime("%Y-%m-%d")
+    ds.write_dataset(pa.Table.from_pandas(flat, preserve_index=False), tmp_path / "src",
+                     format="parquet", partitioning=["date"], partitioning_flavor="hive")
+    with pytest.raises(MissingColumnError, match="no column 'datetime' or 'instrument'"):
+        repartition(tmp_path / "src", tmp_path / "dst", buckets=2)
+    repartition(tmp_path / "src", tmp_path / "dst", buckets=2, time_col="date",
+                instrument_col="ticker")
+    got = read_panel(tmp_path / "dst")
+    assert got.index.names == ["date", "ticker"]
+    assert_same_rows(got.rename_axis(["datetime", "instrument"]), panel)
