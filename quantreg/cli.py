@@ -391,17 +391,17 @@ def _run_repartition(args: argparse.Namespace) -> int:
     report = repartition(args.input, args.output, args.buckets,
                          memory=DEFAULT_MEMORY if args.memory is None else args.memory,
                          progress=_progress_factory(unit="chunk"))
-    _print_repartition(report, args.input)
-    print(f"quantreg repartition: -> {args.output} in {time.perf_counter() - started:.2f} s")
+    _print_repartition(report, args.input,
+                       f" -> {args.output} in {time.perf_counter() - started:.2f} s")
     return 0
 
 
-def _print_repartition(report: Any, source: Path) -> None:
+def _print_repartition(report: Any, source: Path, tail: str = "") -> None:
     removed = f", {report.removed:,} stale file(s) removed" if report.removed else ""
     print(
         f"quantreg repartition: {source} -> {report.buckets:,} buckets, {report.chunks:,} "
         f"chunks ({report.up_to_date:,} up to date, {report.written:,} written){removed}, "
-        f"{report.rows:,} rows moved"
+        f"{report.rows:,} rows moved{tail}"
     )
 
 
