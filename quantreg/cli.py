@@ -130,7 +130,7 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"quantreg {_version()}",
                         help="print the version of quantreg and exit")
     commands = parser.add_subparsers(title="commands", dest="command", required=True,
-                                     metavar="{resid,demo,fan-li}")
+                                     metavar="{resid,repartition,demo,fan-li}")
 
     resid = commands.add_parser(
         "resid",
@@ -150,7 +150,10 @@ def _build_parser() -> argparse.ArgumentParser:
             "instrument=...), it is processed one top-level partition at a time and OUTPUT is a "
             "directory with one file per input partition; re-running the same command skips "
             "the partitions whose input did not change, recomputes those that changed, and "
-            "removes the output of partitions that disappeared."
+            "removes the output of partitions that disappeared. A dataset stored by date "
+            "(date=.../, year=.../month=.../, per-day files) is first streamed into instrument "
+            "hash buckets under OUTPUT/_quantreg_buckets/ with memory bounded by --memory (see "
+            "'quantreg repartition'), resumable the same way."
         ),
     )
     resid.add_argument("input", type=Path, metavar="INPUT",
@@ -197,7 +200,28 @@ def _build_parser() -> argparse.ArgumentParser:
     resid.add_argument("--date-format", metavar="FORMAT",
                        help="strftime format of text dates, e.g. '%%d/%%m/%%Y' (default: ISO 8601 "
                             "only; other text dates stop the run rather than be guessed)")
+    _add_bucket_options(resid, "for a dataset not partitioned by instrument: ")
     resid.set_defaults(run=_run_resid)
+
+    repartition = commands.add_parser(
+        "repartition",
+        help="stream a Parquet dataset stored by date into instrument hash buckets",
+        description=(
+            "Rewrite the Parquet dataset SRC, stored in any layout (hive folders date=.../, "
+            "year=.../month=.../, with or without instrument=.../, or a folder of per-day "
+            "files), as a dataset DST partitioned by instrument hash bucket (bucket=0/ .. "
+            "bucket=N-1/, every instrument in one bucket), holding at most about --memory of "
+            "rows at a time. DST is what 'quantreg resid DST -o OUT' and "
+            "quantreg.distributed process one partition at a time. Files are written "
+            "atomically; interrupted, the same command resumes without duplicating or losing "
+            "rows. SRC is never changed."
+        ),
+    )
+    repartition.add_argument("input", type=Path, metavar="SRC", help="dataset directory")
+    repartition.add_argument("-o", "--output", type=Path, required=True, metavar="DST",
+                             help="new (or empty) directory for the bucketed dataset")
+    _add_bucket_options(repartition, "")
+    repartition.set_defaults(run=_run_repartition)
 
     demo = commands.add_parser(
         "demo",
@@ -236,6 +260,25 @@ def _build_parser() -> argparse.ArgumentParser:
                         help="tuning of the penalised fits (default: gcv, as in the paper)")
     fan_li.set_defaults(run=_run_fan_li)
     return parser
+
+
+def _add_bucket_options(parser: argparse.ArgumentParser, scope: str) -> None:
+    parser.add_argument("--buckets", type=_positive_int, metavar="N",
+                        help=f"{scope}number of instrument hash buckets (default: enough for "
+                             "one bucket's rows to fit in --memory)")
+    parser.add_argument("--memory", type=_memory, metavar="SIZE",
+                        help=f"{scope}memory bound on the rows held at once, e.g. 512M or 2G "
+                             "(default: 1G)")
+
+
+def _memory(text: str) -> int:
+    from quantreg.buckets import parse_memory
+
+    try:
+        return parse_memory(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a size such as 512M or 2G (at least 1M), got {text!r}") from None
 
 
 def _positive_int(text: str) -> int:
@@ -433,7 +476,10 @@ def _run_resid_dataset(args: argparse.Namespace, started: float) -> int:
     report = run_resid_dataset(args.input, args.output, options, y, x,
                                date_format=args.date_format,
                                progress=_progress_factory(unit="partition"),
-                               command=_command_line(args))
+                               command=_command_line(args), memory=args.memory,
+                               buckets=args.buckets)
+    if report.repartition is not None:
+        _print_repartition(report.repartition, args.input)
     for name, messages in report.warnings.items():
         if name == RankDeficientWindowWarning.__name__:
             continue  # reported below with the run's totals
@@ -454,13 +500,36 @@ def _run_resid_dataset(args: argparse.Namespace, started: float) -> int:
     return 0
 
 
+def _run_repartition(args: argparse.Namespace) -> int:
+    """``quantreg repartition SRC -o DST``: :func:`quantreg.io.repartition`."""
+    from quantreg.buckets import DEFAULT_MEMORY, repartition
+
+    started = time.perf_counter()
+    report = repartition(args.input, args.output, args.buckets,
+                         memory=DEFAULT_MEMORY if args.memory is None else args.memory,
+                         progress=_progress_factory(unit="chunk"))
+    _print_repartition(report, args.input,
+                       f" -> {args.output} in {time.perf_counter() - started:.2f} s")
+    return 0
+
+
+def _print_repartition(report: Any, source: Path, tail: str = "") -> None:
+    removed = f", {report.removed:,} stale file(s) removed" if report.removed else ""
+    print(
+        f"quantreg repartition: {source} -> {report.buckets:,} buckets, {report.chunks:,} "
+        f"chunks ({report.up_to_date:,} up to date, {report.written:,} written){removed}, "
+        f"{report.rows:,} rows moved{tail}"
+    )
+
+
 def _command_line(args: argparse.Namespace) -> str:
     """The ``quantreg resid`` command with these options, spelled with its flags."""
     words = ["quantreg", "resid", str(args.input), "-o", str(args.output)]
     for flag, value in (("--y", args.y), ("--window", args.window),
                         ("--min-nobs", args.min_nobs), ("--halflife", args.halflife),
                         ("--date-format", args.date_format), ("--time-col", args.time_col),
-                        ("--instrument-col", args.instrument_col)):
+                        ("--instrument-col", args.instrument_col), ("--buckets", args.buckets),
+                        ("--memory", args.memory)):
         if value is not None:
             words += [flag, f"{value:g}" if isinstance(value, float) else str(value)]
     if args.x is not None:

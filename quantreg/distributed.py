@@ -1,16 +1,27 @@
 """Rolling OLS on Dask: the same numba kernel, one task per partition of whole instruments.
 
 Needs the optional extra ``pip install 'quantreg[dask]'`` (``dask[dataframe]`` and
-``distributed``); Dask is imported only when a function here is called.
+``distributed``); Dask is imported only when a function here is called. Everything runs on the
+Dask scheduler in use: the threads of one process, or a ``distributed.Client`` connected to any
+deployment (``LocalCluster``, ``dask-jobqueue``, Kubernetes, Coiled).
 
-Windows never straddle partitions, so **every instrument must lie in a single partition**.
-That holds for a frame indexed by instrument with known divisions
-(``ddf.set_index("instrument")``: Dask puts all rows of an index value in one partition), and for
-the path of a Parquet dataset, read by :mod:`quantreg.io` with one Dask partition per top-level
-instrument or bucket folder (:func:`quantreg.io.list_partitions`: a complete dataset whose
-partitions hold whole instruments, else an error; keys read as text). Otherwise the functions
-check it (one pass over the instrument column) and raise :class:`PartitionLayoutError`, which
-says how to fix the layout.
+**Any partitioning.** Windows never straddle partitions, so every partition must hold whole
+instruments. That is known without looking at the data for a frame indexed by instrument with
+known divisions (``ddf.set_index("instrument")``), for a single partition, and for a Parquet
+dataset partitioned by instrument (or hash bucket) given by its path. Otherwise quantreg reads
+the instrument column once; if an instrument lies in two partitions (row blocks, partitions by
+date...), it shuffles the rows by instrument with Dask's own shuffle (``DataFrame.shuffle``),
+else it runs on the partitions as they are. ``shuffle=True`` shuffles without looking,
+``shuffle=False`` never shuffles (and raises :class:`PartitionLayoutError` for a split
+instrument).
+
+**Results say which row they belong to.** The result is a Dask DataFrame whose rows carry the
+input's index and its time and instrument columns (a key that is the input's index is carried
+as the index). Without a shuffle its partitions are the input's, row for row; after one, rows
+are grouped by instrument and keep their index labels. Attach results to the input by key, which
+is right whatever either side's row order::
+
+    out = ddf.merge(resid, on=["datetime", "instrument"], how="left")
 """
 
 from __future__ import annotations
@@ -29,6 +40,7 @@ from quantreg.panel import INSTRUMENT_LEVEL, TIME_LEVEL
 __all__ = ["load_kernels", "rolling_ols", "rolling_resid", "run_engine"]
 
 _OPTIONS = ("min_nobs", "add_constant", "expanding", "missing", "residual", "halflife")
+_TASK_SHUFFLE_MAX = 128  # partitions; beyond, Dask's default (peer-to-peer) shuffle
 
 
 def _dask() -> Any:
@@ -50,55 +62,75 @@ def rolling_resid(
     *,
     time_col: str = TIME_LEVEL,
     instrument_col: str = INSTRUMENT_LEVEL,
+    shuffle: bool | str = "auto",
     check_partitions: bool = True,
     **options: Any,
 ) -> Any:
-    """Rolling-regression residuals of a Dask DataFrame, as a Dask Series named ``residual``.
+    """Rolling-regression residuals of a Dask DataFrame partitioned any way.
 
     Parameters
     ----------
     data : dask.dataframe.DataFrame or path-like
         Rows of a panel with the time and instrument as columns (or one of them as the index),
-        each instrument in a single partition. A path is the directory of a Parquet dataset
-        (:func:`quantreg.io.write_panel`, or hive folders ``instrument=X/``), read by
-        :func:`quantreg.io.read_partition` with one Dask partition per top-level folder.
+        partitioned in any way: row blocks, by date, by instrument. A path is the directory
+        of a Parquet dataset read with the rules of :mod:`quantreg.io`: one Dask partition per
+        instrument or bucket folder of a dataset partitioned so (:func:`quantreg.io.write_panel`,
+        hive ``instrument=X/``), else one per file (``date=D/`` folders, per-day files), then
+        shuffled.
     y, x, window : as :func:`quantreg.rolling_resid`
         ``y`` defaults to the last data column and ``x`` to the other data columns (the time
         and instrument columns excluded).
     time_col, instrument_col : str
         Names of the time and instrument columns (or of the index).
+    shuffle : {"auto", True, False}, default "auto"
+        ``"auto"``: shuffle the rows by instrument (Dask's ``DataFrame.shuffle``: the method
+        set in ``dask.config`` ``dataframe.shuffle.method``, else ``"tasks"`` up to 128
+        partitions and Dask's default beyond; the partition count is kept) when an
+        instrument lies in more than one partition, found by reading the instrument column once;
+        skipped without reading anything when the layout guarantees whole instruments (index
+        on the instrument with known divisions, one partition, an instrument-partitioned
+        dataset path). ``True``: always shuffle. ``False``: never; a split instrument raises
+        :class:`PartitionLayoutError`.
     check_partitions : bool, default True
-        Verify that no instrument spans two partitions (skipped when the frame is indexed by
-        instrument with known divisions, which guarantees it).
+        With ``shuffle="auto"`` or ``False``, ``False`` trusts the layout: no pass over the
+        instrument column, no shuffle (the caller guarantees whole instruments per partition).
     **options
         ``min_nobs``, ``add_constant``, ``expanding``, ``missing``, ``residual``, ``halflife``
         of :func:`quantreg.rolling_resid`.
 
     Returns
     -------
-    dask.dataframe.Series
-        Float64, with the partitions, divisions and index of ``data``: row for row aligned.
+    dask.dataframe.DataFrame
+        Columns ``time_col`` and ``instrument_col`` (those that are columns of ``data``; an
+        index key stays the index) and ``residual`` (float64), on the index of ``data``. Not
+        shuffled: the partitions and divisions of ``data``, row for row. Shuffled: rows grouped
+        by instrument, unknown divisions. Attach it to the input with
+        ``ddf.merge(result, on=[time_col, instrument_col])``.
 
     Notes
     -----
     Each partition runs :func:`quantreg.rolling_resid` on its rows; since a window only uses
-    rows of one instrument, the values equal the in-memory computation on the whole panel
-    exactly (same kernel, same arithmetic, same order within each instrument).
+    rows of one instrument, and the engine orders each instrument's rows by time itself, the
+    values equal the in-memory computation on the whole panel exactly (same kernel, same
+    arithmetic, same order within each instrument), whatever the partitioning and row order.
 
     Examples
     --------
-    >>> import numpy as np, dask.dataframe as dd
+    >>> import dask.dataframe as dd
     >>> import quantreg, quantreg.distributed as qd
     >>> from quantreg.datasets import make_panel
-    >>> flat = make_panel(4, 60, 2, seed=0).reset_index().sort_values(["instrument", "datetime"])
-    >>> ddf = dd.from_pandas(flat.set_index("instrument"), npartitions=2)  # whole instruments
-    >>> resid = qd.rolling_resid(ddf, window=20).compute(scheduler="sync")
-    >>> expected = quantreg.rolling_resid(flat.set_index(["datetime", "instrument"]), window=20)
-    >>> np.array_equal(resid.to_numpy(), expected.to_numpy(), equal_nan=True)
+    >>> panel = make_panel(4, 60, 2, seed=0)
+    >>> ddf = dd.from_pandas(panel.reset_index(), npartitions=3)   # row blocks: split instruments
+    >>> resid = qd.rolling_resid(ddf, window=20)                  # shuffled by instrument
+    >>> list(resid.columns)
+    ['datetime', 'instrument', 'residual']
+    >>> got = resid.compute(scheduler="sync").set_index(["datetime", "instrument"])["residual"]
+    >>> expected = quantreg.rolling_resid(panel, window=20)
+    >>> got.reindex(expected.index).equals(expected)
     True
     """
-    return _run(data, y, x, window, time_col, instrument_col, check_partitions, options,
-                full=False)
+    return _run(data, y, x, window, time_col, instrument_col, shuffle, check_partitions,
+                options, full=False)
 
 
 def rolling_ols(
@@ -109,14 +141,17 @@ def rolling_ols(
     *,
     time_col: str = TIME_LEVEL,
     instrument_col: str = INSTRUMENT_LEVEL,
+    shuffle: bool | str = "auto",
     check_partitions: bool = True,
     **options: Any,
 ) -> Any:
-    """Rolling OLS of a Dask DataFrame: a Dask DataFrame of :meth:`RollingOLSResult.to_frame`.
+    """Rolling OLS of a Dask DataFrame partitioned any way: :meth:`RollingOLSResult.to_frame`
+    per row.
 
-    Same arguments as :func:`rolling_resid`. The columns are ``residual``, ``fitted``,
+    Same arguments as :func:`rolling_resid`. The columns are ``time_col`` and
+    ``instrument_col`` (those that are columns of ``data``), then ``residual``, ``fitted``,
     ``nobs``, ``rsquared``, ``status`` and the coefficients (``const`` and the regressors'
-    names), on the index and partitions of ``data``.
+    names), on the index of ``data`` (and its partitions when not shuffled).
 
     Examples
     --------
@@ -126,12 +161,12 @@ def rolling_ols(
     >>> ddf = dd.from_pandas(make_panel(3, 40, 1, seed=0).reset_index(), npartitions=1)
     >>> out = qd.rolling_ols(ddf, window=10)
     >>> list(out.columns)
-    ['residual', 'fitted', 'nobs', 'rsquared', 'status', 'const', 'x1']
+    ['datetime', 'instrument', 'residual', 'fitted', 'nobs', 'rsquared', 'status', 'const', 'x1']
     >>> len(out.compute(scheduler="sync")) == len(ddf)
     True
     """
-    return _run(data, y, x, window, time_col, instrument_col, check_partitions, options,
-                full=True)
+    return _run(data, y, x, window, time_col, instrument_col, shuffle, check_partitions,
+                options, full=True)
 
 
 def load_kernels(client: Any, k: Sequence[int] | int) -> dict[str, dict[int, dict[str, int]]]:
@@ -174,14 +209,20 @@ def _tiny_panel(k: int) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- internals
-def _run(data, y, x, window, time_col, instrument_col, check_partitions, options, *, full):
+def _run(data, y, x, window, time_col, instrument_col, shuffle, check_partitions, options, *,
+         full):
     dd = _dask()
     unknown = sorted(set(options) - set(_OPTIONS))
     if unknown:
         raise TypeError(f"unexpected keyword argument(s) {unknown}; accepted: {list(_OPTIONS)}.")
-    from_path = isinstance(data, (str, os.PathLike))
-    if from_path:  # whole instruments per partition by construction: no layout check needed
-        data = _read_dataset(dd, Path(data))
+    if shuffle not in ("auto", True, False):
+        raise ValueError(
+            "The 'shuffle' parameter of quantreg.distributed must be 'auto', True or False. "
+            f"Got {shuffle!r} instead."
+        )
+    whole = False  # True: each partition is known to hold whole instruments
+    if isinstance(data, (str, os.PathLike)):
+        data, whole = _read_dataset(dd, Path(data))
     if not isinstance(data, dd.DataFrame):
         raise PanelError(
             f"expected a dask.dataframe.DataFrame or the path of a Parquet dataset; got "
@@ -210,19 +251,72 @@ def _run(data, y, x, window, time_col, instrument_col, check_partitions, options
     # Run once on a small fake partition: validates every option now (not inside the workers)
     # with the library's own errors, and gives the exact output layout for ``meta``.
     meta = _partition(_fake_partition(meta_frame, time_col, x_names, y_name), **settings).iloc[:0]
-    if check_partitions and not from_path and not _instrument_divisions(data, instrument_col):
-        _check_layout(data, instrument_col, located[instrument_col])
+    if _needs_shuffle(data, instrument_col, located[instrument_col], whole, shuffle,
+                      check_partitions):
+        # Dask's own hash shuffle: all rows of an instrument land in one partition. The rows
+        # keep their index labels; the time and instrument travel with them either way.
+        used = list(dict.fromkeys(c for c in (time_col, instrument_col, *x_names, y_name)
+                                  if c in meta_frame.columns))
+        data = data[used]  # only the columns the regression and the result need travel
+        method = _shuffle_method(data.npartitions)
+        if located[instrument_col] == "index":
+            data = data.shuffle(on_index=True, shuffle_method=method)
+        else:
+            data = data.shuffle(on=instrument_col, shuffle_method=method)
     return data.map_partitions(_partition, meta=meta, empty=meta, **settings)
 
 
-def _read_dataset(dd: Any, root: Path) -> Any:
-    """A dataset as a Dask DataFrame (flat columns), one partition per unit of
-    :func:`quantreg.io.list_partitions`, read with the rules of :mod:`quantreg.io`."""
-    from quantreg.io import list_partitions
+def _needs_shuffle(data: Any, instrument_col: str, where: str, whole: bool,
+                   shuffle: bool | str, check_partitions: bool) -> bool:
+    """Whether instruments must be brought together first (see :func:`rolling_resid`)."""
+    if shuffle is True:
+        return True
+    if whole or data.npartitions == 1 or _instrument_divisions(data, instrument_col):
+        return False  # whole instruments per partition by construction
+    if not check_partitions:
+        return False
+    split = _split_instrument(data, instrument_col, where)
+    if split is None:
+        return False
+    if shuffle is False:
+        first, parts, others = split
+        raise PartitionLayoutError(
+            f"instrument {first!r} spans partitions {parts} (and {others} other "
+            "instrument(s) are split too), and shuffle=False; rolling windows cannot straddle "
+            "partitions. Pass shuffle='auto' (the default) to let quantreg shuffle the rows "
+            f"by instrument, or put each instrument in one partition (ddf.set_index("
+            f"{instrument_col!r}), or a dataset written by quantreg.io.write_panel)."
+        )
+    return True
 
-    parts = list_partitions(root)
+
+def _shuffle_method(npartitions: int) -> str | None:
+    """Dask's shuffle method: the one configured (``dataframe.shuffle.method``), else the
+    task-based shuffle up to ``_TASK_SHUFFLE_MAX`` partitions (about twice as fast as the
+    peer-to-peer one there, measured in ``benchmarks/bench_dask.py``), else Dask's default."""
+    import dask
+
+    configured = dask.config.get("dataframe.shuffle.method", None)
+    if configured is not None:
+        return configured
+    return "tasks" if npartitions <= _TASK_SHUFFLE_MAX else None
+
+
+def _read_dataset(dd: Any, root: Path) -> tuple[Any, bool]:
+    """A dataset as a Dask DataFrame (flat columns), read with the rules of :mod:`quantreg.io`,
+    and whether its partitions hold whole instruments: one partition per unit of
+    :func:`quantreg.io.list_partitions` when the dataset is partitioned by instrument (or
+    bucket), else one partition per file (e.g. one per day), to be shuffled."""
+    from quantreg.exceptions import DatasetLayoutError
+    from quantreg.io import file_partitions, list_partitions
+
+    try:
+        parts, whole = list_partitions(root), True
+    except DatasetLayoutError:
+        parts, whole = file_partitions(root), False
     meta = _read_flat(parts[0], root).iloc[:0]
-    return dd.from_map(_read_flat, parts, root=root, meta=meta, label="quantreg-read-partition")
+    frame = dd.from_map(_read_flat, parts, root=root, meta=meta, label="quantreg-read-partition")
+    return frame, whole
 
 
 def _read_flat(partition: Any, root: Path) -> pd.DataFrame:
@@ -244,48 +338,48 @@ def _instrument_divisions(data: Any, instrument_col: str) -> bool:
     return data._meta.index.name == instrument_col and data.known_divisions
 
 
-def _check_layout(data: Any, instrument_col: str, where: str) -> None:
-    """Raise when an instrument appears in two partitions (reads the instrument column only)."""
-    if where == "column":
-        keys = data[instrument_col]
-    else:
-        keys = data.index.to_series()
+def _split_instrument(data: Any, instrument_col: str, where: str) -> tuple | None:
+    """``(instrument, its partitions, number of other split instruments)`` for an instrument
+    found in two partitions, else None (one pass over the instrument column only)."""
+    keys = data[instrument_col] if where == "column" else data.index.to_series()
     per_partition = keys.map_partitions(_unique_keys, meta=("instrument", object)).compute()
     parts = per_partition.to_numpy()
     seen = pd.Series(np.concatenate(parts) if len(parts) else np.empty(0, dtype=object))
     dup = seen[seen.duplicated()]
-    if len(dup):
-        first = dup.iloc[0]
-        where_found = [i for i, p in enumerate(parts) if first in set(p)]
-        raise PartitionLayoutError(
-            f"instrument {first!r} spans partitions {where_found} (and {dup.nunique() - 1} other "
-            "instrument(s) are split too); rolling windows cannot straddle partitions. Put "
-            f"each instrument in one partition: ddf.set_index({instrument_col!r}) (or "
-            "ddf.shuffle(on=...)), or write the data with quantreg.io.write_panel and pass its "
-            "path."
-        )
+    if not len(dup):
+        return None
+    first = dup.iloc[0]
+    return first, [i for i, p in enumerate(parts) if first in set(p)], dup.nunique() - 1
 
 
 def _unique_keys(keys: pd.Series) -> pd.Series:
-    return pd.Series([np.asarray(pd.unique(keys.to_numpy()), dtype=object)], dtype=object)
+    """The distinct instruments of a partition (``Series.unique`` works on Arrow strings and
+    categoricals without converting every row to a Python object first)."""
+    return pd.Series([np.asarray(keys.unique(), dtype=object)], dtype=object)
 
 
 def _partition(
     pdf: pd.DataFrame, *, y, x, window, time_col, instrument_col, full, empty=None, **options
-) -> pd.DataFrame | pd.Series:
-    """One partition: build the (time, instrument) panel, run the engine, keep the index."""
-    flat = pdf.reset_index() if pdf.index.name in (time_col, instrument_col) else pdf
-    if len(flat) == 0:  # an empty partition: the layout of ``meta``, on its (empty) index
+) -> pd.DataFrame:
+    """One partition: build the (time, instrument) panel, run the engine; the result keeps the
+    partition's index and carries the time and instrument columns (those not the index)."""
+    if len(pdf) == 0:  # an empty partition: the layout of ``meta``, on its (empty) index
         return empty.set_axis(pdf.index, axis=0)
+    flat = pdf.reset_index() if pdf.index.name in (time_col, instrument_col) else pdf
     panel = pd.DataFrame(
         {name: flat[name].to_numpy() for name in [*x, y]},
-        index=_panel_index(flat[time_col].to_numpy(), _plain(flat[instrument_col]), [time_col, instrument_col]),
+        index=_panel_index(flat[time_col].to_numpy(), _plain(flat[instrument_col]),
+                           [time_col, instrument_col]),
     )
     result = run_engine(panel, y, x, window, full=full, time_level=time_col,
                         instrument_level=instrument_col, **options)
-    if not full:
-        return pd.Series(result.to_numpy(), index=pdf.index, name="residual")
-    return result.to_frame().set_axis(pdf.index, axis=0)
+    keys = {name: pdf[name].array for name in (time_col, instrument_col) if name in pdf.columns}
+    if full:
+        values = {name: column.array for name, column in result.to_frame().items()}
+    else:
+        values = {"residual": result.to_numpy()}
+    out = pd.DataFrame({**keys, **values}, index=pdf.index)
+    return out
 
 
 def run_engine(panel: pd.DataFrame, y: Hashable | None, x: Any, window: int | str | None, *,
@@ -331,8 +425,8 @@ def _fake_partition(meta: pd.DataFrame, time_col: str, x: list, y: Hashable) -> 
                 columns[name] = sample[name].to_numpy()  # the engine reports non-numeric data
             else:
                 columns[name] = rng.standard_normal(n)
-        else:
-            columns[name] = sample[name].to_numpy()
+        else:  # keys and other columns keep their dtypes (the result carries the keys)
+            columns[name] = sample[name].array
     index = sample.index
     if index.name == time_col:
         index = pd.date_range("2000-01-03", periods=n, name=time_col).astype(index.dtype)

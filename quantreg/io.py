@@ -64,10 +64,12 @@ __all__ = [
     "Partition",
     "atomic_open",
     "bucket_of",
+    "file_partitions",
     "list_partitions",
     "parse_times",
     "read_panel",
     "read_partition",
+    "repartition",
     "write_atomic",
     "write_panel",
 ]
@@ -290,11 +292,13 @@ def atomic_open(target: str | os.PathLike[str]) -> Iterator[BinaryIO]:
         raise
 
 
-def write_atomic(table: pa.Table | pd.DataFrame, target: str | os.PathLike[str]) -> Path:
+def write_atomic(table: pa.Table | pd.DataFrame, target: str | os.PathLike[str],
+                 **parquet_options: Any) -> Path:
     """Write a table (a DataFrame: with its index) to Parquet at ``target``, all or nothing.
 
     Missing parent folders are created; the file is written with :func:`atomic_open`:
-    ``target`` either does not exist or is complete.
+    ``target`` either does not exist or is complete. ``parquet_options`` go to
+    :func:`pyarrow.parquet.write_table` (e.g. ``compression``, ``use_dictionary``).
 
     Examples
     --------
@@ -310,7 +314,7 @@ def write_atomic(table: pa.Table | pd.DataFrame, target: str | os.PathLike[str])
     if isinstance(table, pd.DataFrame):
         table = pa.Table.from_pandas(table, preserve_index=True)
     with atomic_open(target) as fh:
-        pq.write_table(table, fh)
+        pq.write_table(table, fh, **parquet_options)
     return target
 
 
@@ -563,6 +567,27 @@ def list_partitions(path: str | os.PathLike[str]) -> list[Partition]:
             raise DatasetLayoutError(_layout_message(source, relative))
         groups.setdefault(top, []).append(str(source.root / relative))
     return [Partition(key, tuple(files)) for key, files in groups.items()]
+
+
+def file_partitions(path: str | os.PathLike[str]) -> list[Partition]:
+    """Every data file of a complete dataset as its own unit, in any layout (``date=D/``
+    folders, per-day files, ``year=Y/month=M/``...): units that may split instruments, for
+    readers that regroup rows by instrument afterwards (:func:`repartition`, the Dask path).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from quantreg.datasets import make_panel
+    >>> from quantreg.io import write_panel, file_partitions
+    >>> root = write_panel(make_panel(5, 20, 1), pathlib.Path(tempfile.mkdtemp()) / "p", 2)
+    >>> [p.key for p in file_partitions(root)]
+    ['bucket=0/part-0.parquet', 'bucket=1/part-0.parquet']
+    """
+    source = _Source.open(Path(path))
+    if not source.files:
+        raise DatasetError(f"'{source.root}' holds no Parquet files; write one with "
+                           "quantreg.io.write_panel(df, path).")
+    return [Partition(relative, (str(source.root / relative),)) for relative in source.files]
 
 
 def read_partition(
@@ -845,8 +870,9 @@ def _layout_message(source: _Source, relative: str) -> str:
         f"partitions, and rolling windows cannot be computed one partition at a time. quantreg "
         f"processes one top-level '{instrument}=...' folder at a time (with everything beneath "
         f"it, e.g. {instrument}=X/month=M/). Write the panel with quantreg.io.write_panel("
-        f"quantreg.io.read_panel(path), new_path) (in memory), or partition it by "
-        f"{instrument} first."
+        f"quantreg.io.read_panel(path), new_path) (in memory), or bucket it out of core with "
+        f"quantreg.io.repartition(path, new_path) ('quantreg repartition', which 'quantreg "
+        f"resid' runs by itself)."
     )
 
 
@@ -978,3 +1004,14 @@ def _check_partition(partition: object) -> int | None:
         "The 'partition' parameter of write_panel must be 'instrument' or an int >= 1 (a number "
         f"of hash buckets). Got {partition!r} instead."
     )
+
+
+
+def __getattr__(name: str) -> Any:
+    """:func:`repartition` (out-of-core bucketing of a dataset in any layout) lives in
+    :mod:`quantreg.buckets`, which uses this module's helpers; it is imported on first use."""
+    if name == "repartition":
+        from quantreg.buckets import repartition
+
+        return repartition
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

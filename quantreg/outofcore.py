@@ -4,7 +4,10 @@ time, resumable, never stale, never silently partial.
 **Unit.** A partition is a top-level folder of the input that holds whole instruments
 (:func:`quantreg.io.list_partitions`): ``instrument=X/`` with everything beneath it (e.g.
 ``instrument=X/month=M/``) or, in a dataset written by :func:`quantreg.io.write_panel`,
-``bucket=N/``. Other layouts (``month=M/instrument=X/``, ``date=D/``) are refused.
+``bucket=N/``. A dataset in another layout (``date=D/``, ``year=Y/month=M/``,
+``date=D/instrument=X/``, a folder of per-day files) is first streamed into instrument hash
+buckets under ``OUT/_quantreg_buckets/`` (:func:`quantreg.io.repartition`, memory bounded by
+``memory``; resumable the same way), whose ``bucket=N/`` folders are then the units.
 
 **Output.** ``OUT/KEY/residual.parquet`` per input partition ``KEY`` (columns datetime,
 instrument unless it is the key, residual; in the partition's row order), written atomically;
@@ -38,13 +41,16 @@ import pyarrow.parquet as pq
 
 from quantreg import io as qio
 from quantreg._cli_support import add_counts, nan_reasons, status_counts
+from quantreg.buckets import DEFAULT_MEMORY, RepartitionReport, repartition
 from quantreg.distributed import run_engine
-from quantreg.exceptions import DatasetError, QuantregWarning
+from quantreg.exceptions import DatasetError, DatasetLayoutError, QuantregWarning
 
-__all__ = ["JOB_FILE", "RESULT_FILE", "JobReport", "fingerprint", "run_resid_dataset"]
+__all__ = ["JOB_FILE", "RESULT_FILE", "STAGING", "JobReport", "fingerprint", "run_resid_dataset"]
 
 RESULT_FILE = "residual.parquet"
 JOB_FILE = "_quantreg_job.json"
+#: Folder of OUT holding the input repartitioned into instrument buckets (hidden from readers).
+STAGING = "_quantreg_buckets"
 _JOB_FORMAT = "quantreg-resid-job"
 _FINGERPRINT = b"quantreg.input_fingerprint"
 
@@ -65,6 +71,7 @@ class JobReport:
     status: dict[str, int] = field(default_factory=dict)
     nan_reasons: dict[str, int] = field(default_factory=dict)
     warnings: dict[str, list[str]] = field(default_factory=dict)
+    repartition: RepartitionReport | None = None  # the bucketing step of a date layout
 
 
 def fingerprint(root: Path, partition: qio.Partition) -> str:
@@ -99,6 +106,8 @@ def run_resid_dataset(
     date_format: str | None = None,
     progress: Callable[..., Any] | None = None,
     command: str = "",
+    memory: int | str | None = None,
+    buckets: int | None = None,
 ) -> JobReport:
     """Residuals of every partition of ``source`` into ``out_dir``, resuming an earlier run.
 
@@ -117,23 +126,38 @@ def run_resid_dataset(
         ``progress(total=, initial=)`` returning a bar with ``update(n)`` and ``close()``.
     command : str
         The command line, for the job file and for the message refusing another run's OUT.
+    memory, buckets : optional
+        For an input not partitioned by instrument: the memory bound (default 1 GiB) and the
+        bucket count (default: from ``memory``) of :func:`quantreg.io.repartition`.
 
     Returns
     -------
     JobReport
     """
-    meta = qio.read_metadata(source)
-    partitions = qio.list_partitions(source)
+    try:
+        partitions, staged = qio.list_partitions(source), False
+    except DatasetLayoutError:  # by date (or another layout): bucket it first
+        partitions, staged = qio.file_partitions(source), True
     read = dict(date_format=date_format, date_option="--date-format")
     if partitions:  # dates that need a format fail here, before anything is written
         qio.read_partition(source, partitions[0], columns=[], **read)
     job = {"format": _JOB_FORMAT, "input": str(source.resolve()), "options": options,
            "command": command}
+    if staged:
+        job["repartition"] = {"memory": memory, "buckets": buckets}
     previous = _claim(out_dir, job)
+    bucketed = None
+    if staged:
+        bucketed = repartition(source, out_dir / STAGING, buckets,
+                               memory=DEFAULT_MEMORY if memory is None else memory,
+                               progress=progress)
+        source = out_dir / STAGING
+        partitions = qio.list_partitions(source)
+    meta = qio.read_metadata(source)
     plan = {f"{p.key}/{RESULT_FILE}": p for p in partitions}
     qio.check_targets(out_dir, plan, qio.owned_files(previous))
 
-    report = JobReport(partitions=len(plan))
+    report = JobReport(partitions=len(plan), repartition=bucketed)
     rows: dict[str, int] = {}
     todo = []
     for relative, part in plan.items():
@@ -208,9 +232,9 @@ def _claim(out_dir: Path, job: dict[str, Any]) -> dict[str, Any]:
         except ValueError as exc:
             raise DatasetError(f"cannot read '{job_file}' as JSON: {exc}; choose a new -o "
                                "directory, or delete this one") from exc
-        same = ("format", "input", "options")  # the command's spelling may differ
+        same = ("format", "input", "options", "repartition")  # not the command's spelling
         earlier = qio.read_metadata(out_dir)
-        if all(previous.get(k) == json.loads(json.dumps(job[k])) for k in same):
+        if all(previous.get(k) == json.loads(json.dumps(job.get(k))) for k in same):
             return earlier
         if any(qio.safe_path(out_dir, f).exists() for f in earlier.get("files", {})):
             raise ValueError(

@@ -259,8 +259,9 @@ BAD_INPUT_MESSAGES = {
                               r"--missing skip\.$",
     "output directory missing": r"^quantreg: error: output directory not found: "
                                 r"'.*/no/such'$",
-    "unknown command": r"^quantreg: error: argument {resid,demo,fan-li}: invalid choice: "
-                       r"'regress' \(choose from 'resid', 'demo', 'fan-li'\)",
+    "unknown command": r"^quantreg: error: argument {resid,repartition,demo,fan-li}: invalid "
+                       r"choice: 'regress' \(choose from 'resid', 'repartition', 'demo', "
+                       r"'fan-li'\)",
     "no command": r"^quantreg: error: the following arguments are required: ",
 }
 

@@ -55,17 +55,72 @@ def _in_memory(flat: pd.DataFrame, **options) -> pd.Series:
                                   **options)
 
 
-def test_resid_equals_in_memory(client, flat):
-    ddf = dd.from_pandas(flat.set_index("instrument"), npartitions=4)
-    assert ddf.known_divisions
+def _shuffled(result) -> bool:
+    """Whether quantreg put a Dask shuffle in front of its per-partition task."""
+    return any(type(e).__name__ in ("RearrangeByColumn", "Shuffle") for e in result.expr.walk())
+
+
+def _by_key(frame: pd.DataFrame, column: str = "residual") -> pd.Series:
+    """A result computed by Dask, on (datetime, instrument) whether they were columns or index."""
+    flat = frame.reset_index() if frame.index.name in ("datetime", "instrument") else frame
+    flat = flat.assign(instrument=flat["instrument"].astype(str))
+    return flat.set_index(["datetime", "instrument"])[column]
+
+
+def _check_rows(got: pd.Series, expected: pd.Series) -> None:
+    """Row for row by (datetime, instrument), exactly: same rows, same values (NaN included)."""
+    assert not got.index.has_duplicates and len(got) == len(expected)
+    got = got.reindex(expected.index)  # a row missing from got would be NaN: compared below
+    assert got.index.equals(expected.index)
+    np.testing.assert_array_equal(got.to_numpy(), expected.to_numpy())
+
+
+# each layout a user may hand over: (how to build it from the flat frame, shuffle expected)
+LAYOUTS = {
+    "row-blocks": (lambda f: dd.from_pandas(f.sort_values(["datetime", "instrument"],
+                                                          ignore_index=True), npartitions=4),
+                   True),
+    "by-date-index": (lambda f: dd.from_pandas(f.set_index("datetime"), npartitions=4), True),
+    "instrument-index-unsorted": (
+        lambda f: dd.from_pandas(f.sample(frac=1.0, random_state=1).set_index("instrument"),
+                                 npartitions=3, sort=False), True),
+    "by-instrument-columns": (  # whole instruments per partition, found by the check
+        lambda f: dd.from_pandas(f.set_index("instrument"), npartitions=4).reset_index(), False),
+    "by-instrument-index": (lambda f: dd.from_pandas(f.set_index("instrument"), npartitions=4),
+                            False),
+}
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_any_partitioning_equals_in_memory(client, flat, layout):
+    build, shuffles = LAYOUTS[layout]
+    ddf = build(flat)
     result = qd.rolling_resid(ddf, window=WINDOW, residual="out_of_sample")
-    assert result.npartitions == ddf.npartitions
+    assert _shuffled(result) is shuffles
+    if not shuffles:  # the input's own partitions and index, row for row
+        assert result.npartitions == ddf.npartitions and result.divisions == ddf.divisions
     got = client.compute(result).result()
+    assert list(got.columns) == [c for c in ("datetime", "instrument", "residual")
+                                 if c in ddf.columns or c == "residual"]
+    assert got.index.name == ddf.index.name
     expected = _in_memory(flat, residual="out_of_sample")
-    pd.testing.assert_index_equal(got.index, ddf.index.compute())
-    assert got.name == "residual"
-    np.testing.assert_array_equal(got.to_numpy(), expected.to_numpy())  # exact, NaN included
-    assert np.isfinite(got.to_numpy()).sum() > len(flat) // 2  # not all NaN
+    _check_rows(_by_key(got), expected)
+    assert np.isfinite(got["residual"].to_numpy()).sum() > len(flat) // 2  # not all NaN
+
+
+def test_merge_with_the_input_pairs_the_right_rows(client, flat):
+    """The README's way: merge on the keys. Computed separately from the input, in a row order
+    that differs from the input's, the pairs are still right."""
+    ddf = dd.from_pandas(flat.sample(frac=1.0, random_state=3), npartitions=4)
+    resid = qd.rolling_resid(ddf, window=WINDOW)
+    joined = client.compute(ddf.merge(resid, on=["datetime", "instrument"], how="left")).result()
+    assert len(joined) == len(flat)
+    expected = _in_memory(flat)
+    _check_rows(_by_key(joined), expected)
+    y_back = joined.set_index(["datetime", "instrument"])["y"].reindex(expected.index)
+    np.testing.assert_array_equal(y_back.to_numpy(),
+                                  flat.set_index(["datetime", "instrument"])["y"]
+                                  .reindex(expected.index).to_numpy())
 
 
 def test_calendar_window_equals_in_memory(client, flat):
@@ -73,21 +128,23 @@ def test_calendar_window_equals_in_memory(client, flat):
     got = client.compute(qd.rolling_resid(ddf, window="60D", residual="out_of_sample")).result()
     expected = quantreg.rolling_resid(flat.set_index(["datetime", "instrument"]), window="60D",
                                       residual="out_of_sample")
-    np.testing.assert_array_equal(got.to_numpy(), expected.to_numpy())
+    np.testing.assert_array_equal(got["residual"].to_numpy(), expected.to_numpy())
     weighted = client.compute(qd.rolling_ols(ddf, window="60D", halflife="20D")).result()
-    in_memory = quantreg.rolling_ols(flat.set_index(["datetime", "instrument"]), window="60D", halflife="20D")
-    np.testing.assert_allclose(weighted["residual"].to_numpy(), in_memory.resid.to_numpy(), rtol=0, atol=1e-12)
-    assert np.isfinite(got.to_numpy()).sum() > len(flat) // 2
+    in_memory = quantreg.rolling_ols(flat.set_index(["datetime", "instrument"]), window="60D",
+                                     halflife="20D")
+    np.testing.assert_allclose(weighted["residual"].to_numpy(), in_memory.resid.to_numpy(),
+                               rtol=0, atol=1e-12)
+    assert np.isfinite(got["residual"].to_numpy()).sum() > len(flat) // 2
 
 
 def test_ols_equals_in_memory(client, flat):
-    ddf = dd.from_pandas(flat, npartitions=1).repartition(npartitions=1)
-    got = client.compute(qd.rolling_ols(ddf, window=WINDOW, missing="skip")).result()
+    by_date = dd.from_pandas(flat.sort_values("datetime", ignore_index=True), npartitions=3)
+    got = client.compute(qd.rolling_ols(by_date, window=WINDOW, missing="skip")).result()
     expected = quantreg.rolling_ols(
         flat.set_index(["datetime", "instrument"]), window=WINDOW, missing="skip"
     ).to_frame()
-    pd.testing.assert_frame_equal(got.reset_index(drop=True), expected.reset_index(drop=True),
-                                  check_exact=True)
+    got = got.set_index(["datetime", "instrument"]).reindex(expected.index)
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
 
 
 @pytest.mark.parametrize("partition", ["instrument", 5])
@@ -95,20 +152,38 @@ def test_parquet_path_equals_in_memory(client, flat, tmp_path, partition):
     panel = flat.set_index(["datetime", "instrument"])
     root = write_panel(panel, tmp_path / "panel", partition=partition)
     resid = qd.rolling_resid(root, window=WINDOW)
-    rows = dd.read_parquet(str(root), split_row_groups=False)
-    both = client.compute(rows.assign(residual=resid)).result()
-    both["instrument"] = both["instrument"].astype(str)
-    got = both.set_index(["datetime", "instrument"])["residual"].sort_index()
-    expected = quantreg.rolling_resid(panel, window=WINDOW).sort_index()
-    pd.testing.assert_series_equal(got, expected, check_exact=True, check_index_type=False)
+    assert not _shuffled(resid)  # whole instruments per folder: no shuffle
+    got = client.compute(resid).result()
+    _check_rows(_by_key(got), quantreg.rolling_resid(panel, window=WINDOW))
 
 
-def test_split_instrument_is_an_error(flat):
+def test_date_partitioned_path_equals_in_memory(client, flat, tmp_path):
+    """A hive ``date=`` dataset written by pyarrow: one partition per file, then shuffled."""
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    by_date = flat.assign(date=flat["datetime"].dt.strftime("%Y-%m"))
+    ds.write_dataset(pa.Table.from_pandas(by_date, preserve_index=False), tmp_path / "by_date",
+                     format="parquet", partitioning=["date"], partitioning_flavor="hive")
+    resid = qd.rolling_resid(tmp_path / "by_date", window=WINDOW)
+    assert _shuffled(resid)
+    got = client.compute(resid).result()
+    _check_rows(_by_key(got), _in_memory(flat))
+
+
+def test_split_instrument_without_shuffle_is_an_error(client, flat):
     by_date = flat.sort_values(["datetime", "instrument"], ignore_index=True)
     ddf = dd.from_pandas(by_date, npartitions=3)
     with pytest.raises(PartitionLayoutError, match=r"instrument '.+' spans partitions \[.*"
-                       r"set_index\('instrument'\)"):
-        qd.rolling_resid(ddf, window=WINDOW)
+                       r"shuffle=False.*set_index\('instrument'\)"):
+        qd.rolling_resid(ddf, window=WINDOW, shuffle=False)
+    with pytest.raises(ValueError, match=r"'shuffle' parameter .* must be 'auto', True or "
+                       r"False. Got 'yes' instead"):
+        qd.rolling_resid(ddf, window=WINDOW, shuffle="yes")
+    forced = qd.rolling_resid(dd.from_pandas(flat.set_index("instrument"), npartitions=2),
+                              window=WINDOW, shuffle=True)  # whole instruments, shuffled anyway
+    assert _shuffled(forced)
+    _check_rows(_by_key(client.compute(forced).result()), _in_memory(flat))
 
 
 def test_bad_options_fail_before_computing(flat):
@@ -141,17 +216,20 @@ def _slow(pdf: pd.DataFrame) -> pd.DataFrame:
 
 
 def test_killed_worker_still_gives_the_complete_result(client, flat):
-    ddf = dd.from_pandas(flat.set_index("instrument"), npartitions=8)
+    """Partitions by date (so quantreg shuffles), a worker killed while it runs a task."""
+    ddf = dd.from_pandas(flat.sort_values("datetime", ignore_index=True), npartitions=8)
     slow = ddf.map_partitions(_slow, meta=ddf._meta)
     expected = _in_memory(flat)
     pids = client.run(os.getpid)
-    future = client.compute(qd.rolling_resid(slow, window=WINDOW))
+    result = qd.rolling_resid(slow, window=WINDOW)
+    assert _shuffled(result)
+    future = client.compute(result)
     victim = sorted(pids)[0]
     deadline = time.monotonic() + 30
     while not client.processing().get(victim):  # kill it while it runs one of our tasks
         assert time.monotonic() < deadline, "the worker never received a task"
         time.sleep(0.01)
     os.kill(pids[victim], signal.SIGKILL)
-    got = future.result(timeout=60)
-    np.testing.assert_array_equal(got.to_numpy(), expected.to_numpy())
+    got = future.result(timeout=120)
+    _check_rows(_by_key(got), expected)
     assert pids[victim] not in client.run(os.getpid).values()  # the process really died

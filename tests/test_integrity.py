@@ -495,7 +495,7 @@ SPLIT_LAYOUTS = {
 
 
 @pytest.mark.parametrize("layout", list(SPLIT_LAYOUTS))
-def test_layouts_that_split_instruments_are_refused(capsys, tmp_path, panel, layout):
+def test_layouts_that_split_instruments_are_bucketed_first(capsys, tmp_path, panel, layout):
     keys, where = SPLIT_LAYOUTS[layout]
     flat = with_month(panel) if "month" in keys else panel.reset_index()
     if keys == ["datetime"]:
@@ -504,13 +504,13 @@ def test_layouts_that_split_instruments_are_refused(capsys, tmp_path, panel, lay
     message = (where + r": an instrument's rows may then lie in several partitions, and rolling "
                r"windows cannot be computed one partition at a time\. quantreg processes one "
                r"top-level 'instrument=\.\.\.' folder at a time .*quantreg\.io\.write_panel\("
-               r"quantreg\.io\.read_panel\(path\), new_path\)")
+               r"quantreg\.io\.read_panel\(path\), new_path\) .*quantreg\.io\.repartition")
     with pytest.raises(DatasetLayoutError, match=message):
-        list_partitions(root)
+        list_partitions(root)  # not units of one instrument partition each...
     code, stdout, err = run(capsys, "resid", root, "-o", tmp_path / "out", "--window", WINDOW)
-    assert (code, stdout) == (2, "")
-    one_error_line(err, message)
-    assert not (tmp_path / "out").exists()
+    assert code == 0, err  # ...so the command buckets the rows first
+    assert "quantreg repartition: " in stdout
+    assert_same(read_panel(tmp_path / "out")["residual"], resid(panel, window=WINDOW))
     # read whole, in memory, the layout does not matter (and the advice works)
     back = read_panel(root)
     pd.testing.assert_frame_equal(back, panel, check_exact=True, check_freq=False,
@@ -526,27 +526,30 @@ def test_files_outside_instrument_folders_are_refused(tmp_path, panel):
         list_partitions(root)
 
 
-def test_command_refuses_a_month_first_dataset(tmp_path, panel):
+def test_command_buckets_a_month_first_dataset(tmp_path, panel):
     root = hive(with_month(panel), tmp_path / "hive", ["month", "instrument"])
-    done = command("resid", root, "-o", tmp_path / "out", "--window", WINDOW, check_code=2)
-    one_error_line(done.stderr, r"is partitioned by 'month' first")
-    assert done.stdout == "" and not (tmp_path / "out").exists()
+    done = command("resid", root, "-o", tmp_path / "out", "--window", WINDOW, "--memory", "2M",
+                   check_code=0)
+    assert "quantreg repartition: " in done.stdout and done.stderr == ""
+    assert_same(read_panel(tmp_path / "out")["residual"], resid(panel, window=WINDOW))
 
 
 def test_dask_reads_datasets_by_the_same_rules(tmp_path, panel):
     pytest.importorskip("dask.dataframe")
     import quantreg.distributed as qd
 
+    def by_key(lazy) -> pd.Series:
+        got = lazy.compute(scheduler="sync")
+        return got.set_index(["datetime", "instrument"])["residual"].sort_index()
+
+    # month first: instruments span folders; one Dask partition per file, then a shuffle
     by_month = hive(with_month(panel), tmp_path / "by_month", ["month", "instrument"])
-    with pytest.raises(DatasetLayoutError, match="is partitioned by 'month' first"):
-        qd.rolling_resid(by_month, window=WINDOW)
+    lazy = qd.rolling_resid(by_month, window=WINDOW)
+    assert_same(by_key(lazy), resid(panel, window=WINDOW))
     nested = hive(with_month(panel), tmp_path / "nested", ["instrument", "month"])
     lazy = qd.rolling_resid(nested, window=WINDOW)
     assert lazy.npartitions == 6  # one per instrument folder, month folders read together
-    values = lazy.compute(scheduler="sync").to_numpy()  # partitions in list_partitions order
-    rows = pd.concat([qio.read_partition(nested, p) for p in list_partitions(nested)])
-    got = pd.Series(values, index=rows.index).sort_index()
-    assert_same(got, resid(panel, window=WINDOW))
+    assert_same(by_key(lazy), resid(panel, window=WINDOW))
 
 
 # =========================================================== 3. never stale, never partial
@@ -800,7 +803,7 @@ def test_property_directory_job_equals_in_memory_or_one_error_line(
             code = main(["resid", str(source), "-o", str(out), "--window", str(window)])
         event(f"{layout}: exit {code}")
         if code == 0:
-            assert expected is not None and not layout.startswith("month")
+            assert expected is not None
             got = by_row(read_panel(out)["residual"])
             expected = by_row(expected)
             assert len(got) == len(expected) and got.index.sort_values().equals(expected.index)
@@ -810,4 +813,4 @@ def test_property_directory_job_equals_in_memory_or_one_error_line(
             assert code == 2 and stdout.getvalue() == ""
             assert stderr.getvalue().count("\n") == 1
             assert stderr.getvalue().startswith("quantreg: error: ")
-            assert expected is None or layout.startswith("month")  # refused only for a reason
+            assert expected is None  # refused only for a reason
