@@ -183,7 +183,7 @@ def cross_sections(layout: Layout, add_constant: bool) -> CrossSections:
     opts = Options(
         window=layout.longest, span=0, min_nobs=1, need_full=False, skip_missing=False,
         add_const=bool(add_constant), lam=1.0, out_of_sample=False, full=False, cov_code=NONROBUST,
-        use_correction=False, kernel_weights=np.ones(1),
+        use_correction=False, kernel_weights=np.ones(1), row_weights=np.empty(0),
     )
     _run(cross_section_kernel, layout, opts, tuple(out))
     if y_exp or x_exp.any():
@@ -208,7 +208,7 @@ def workspace(k: int, longest: int, window: int) -> tuple[np.ndarray, ...]:
     size = record_size(p)
     n_sol = solution_rows(k)[-1]
     return (
-        np.empty((4, longest + 1), dtype=np.int64), np.empty((2, longest + 1)),
+        np.empty((4, longest + 1), dtype=np.int64), np.empty((4, longest + 1)),
         np.empty((size, min(window, longest) + 8)), np.empty((2 * size + p + 3, CHUNK_COLS)),
         np.empty(size + 2 * p + 1), np.empty(3 + CHUNK, dtype=np.int64), np.empty((size, CHUNK_COLS)),
         np.empty((n_sol, CHUNK_COLS)), np.empty(CHUNK, dtype=np.int8), np.empty(CHUNK, dtype=np.bool_),
@@ -220,6 +220,9 @@ def _longest(offsets: np.ndarray, first: int, last: int) -> int:
 
 
 def _run(kernel, layout: Layout, opts, outs, *extra) -> None:
+    if layout.weights.shape[0] > 0:  # row weights (WLS), in walk order
+        opts = opts._replace(row_weights=layout.weights)
+
     def run(first: int, last: int) -> None:
         ws = workspace(layout.k, _longest(layout.offsets, first, last), opts.window)
         kernel(layout.x, layout.xrow, layout.y, layout.offsets, layout.dest, layout.pdest, layout.times,

@@ -19,6 +19,7 @@ fix it.
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
+import dataclasses
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -103,6 +104,9 @@ class Layout:
     x_names, y_name : labels of the regressors and of the regressand.
     wide : WideLayout or None
         For a wide frame of returns: where the long rows sit in it.
+    weights : (n,) float64 or empty
+        Row weights of the walk rows (WLS), or empty: unweighted. A weight that is not
+        positive (or NaN) makes its row a missing row.
     """
 
     x: np.ndarray
@@ -118,6 +122,7 @@ class Layout:
     x_names: list[Hashable]
     y_name: Hashable
     wide: WideLayout | None = None
+    weights: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0))
 
     @property
     def n_rows(self) -> int:
@@ -474,3 +479,77 @@ def cross_section_layout(
         unit=1, n_out=len(dates), index=data.index, x_names=x_names, y_name=y_name,
     )
     return layout, dates
+
+
+def row_weights(data: pd.DataFrame, weights: object) -> np.ndarray:
+    """Row weights (WLS) as float64 in the caller's row order, from a column label, a Series on
+    the frame's index (aligned by label) or an array with one value per row.
+
+    A weight that is zero, negative or NaN makes its row a missing row (the kernels leave it
+    out); an infinite weight is an error.
+    """
+    n = len(data)
+    if isinstance(weights, pd.Series):
+        if len(weights) != n:
+            raise PanelError(
+                f"weights has {len(weights)} values but the frame has {n} rows; pass a Series on "
+                "the frame's index (one weight per row) or the name of a column."
+            )
+        if not weights.index.equals(data.index):
+            try:
+                weights = weights.reindex(data.index)
+            except (ValueError, TypeError) as err:
+                raise PanelError(
+                    f"weights is not indexed like the frame ({err}); pass a Series on the frame's "
+                    "index, e.g. weights.reindex(df.index)."
+                ) from err
+        values = pd.to_numeric(weights, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        label = "weights"
+    elif isinstance(weights, Hashable) and not isinstance(weights, tuple | np.ndarray) and weights in data.columns:
+        label = f"weights column {weights!r}"
+        col = data[weights]
+        if not pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_complex_dtype(col.dtype):
+            raise NonNumericError(f"{label} has non-numeric dtype {col.dtype}; convert it with pd.to_numeric.")
+        values = col.to_numpy(dtype=np.float64, na_value=np.nan)
+    elif isinstance(weights, np.ndarray | list):
+        values = np.asarray(weights, dtype=np.float64)
+        label = "weights"
+        if values.shape != (n,):
+            raise PanelError(
+                f"weights has shape {values.shape} but the frame has {n} rows; pass one weight per row."
+            )
+    else:
+        raise MissingColumnError(
+            f"weights={weights!r} is not a column of the frame (columns: {list(data.columns)}), a "
+            "Series on its index or an array with one value per row."
+        )
+    infinite = np.isinf(values)
+    if infinite.any():
+        raise PanelError(
+            f"{label} holds {int(infinite.sum())} infinite value(s), first at "
+            f"{data.index[int(np.argmax(infinite))]}; weights must be finite (a zero, negative or "
+            "NaN weight makes its row missing)."
+        )
+    return np.ascontiguousarray(values)
+
+
+def with_weights(layout: Layout, weights: np.ndarray | None) -> Layout:
+    """The layout with row weights given in the caller's row order (moved to walk order)."""
+    if weights is None:
+        return layout
+    walk = weights if layout.dest.shape[0] == 0 else weights[layout.dest]
+    return dataclasses.replace(layout, weights=np.ascontiguousarray(walk, dtype=np.float64))
+
+
+def default_x(data: object, y: Hashable | None, x: object, exclude: object) -> object:
+    """``x`` as given, or — when it is None and ``exclude`` names a column (a weights or groups
+    column) — every column but ``y`` (default: the last other column) and the excluded ones."""
+    if x is not None or not isinstance(data, pd.DataFrame):
+        return x
+    names = [e for e in (exclude if isinstance(exclude, list) else [exclude])
+             if isinstance(e, Hashable) and not isinstance(e, tuple) and e in data.columns]
+    if not names:
+        return x
+    others = [c for c in data.columns if c not in names]
+    y_name = others[-1] if y is None and others else y
+    return [c for c in others if c != y_name]

@@ -14,7 +14,7 @@ import pandas as pd
 
 from quantreg import engine
 from quantreg.options import MISSING_OPTIONS, check_choice, fit_options, window_spec
-from quantreg.panel import Layout, panel_layout
+from quantreg.panel import Layout, default_x, panel_layout, row_weights, with_weights
 from quantreg.results import RollingOLSResult
 
 __all__ = ["rolling_ols", "rolling_resid"]
@@ -33,6 +33,7 @@ def rolling_ols(
     missing: str | None = None,
     residual: str = "in_sample",
     halflife: float | None = None,
+    weights: Hashable | pd.Series | None = None,
     cov_type: str = "nonrobust",
     cov_kwds: Mapping[str, object] | None = None,
     use_t: bool | None = None,
@@ -87,6 +88,13 @@ def rolling_ols(
         Exponentially weighted least squares: the row ``a`` rows before the window's last
         row has weight ``0.5 ** (a / halflife)`` (age counted in rows, missing rows included).
         With a calendar window the age and the half-life are times (``halflife="30D"``).
+    weights : column label, Series or array, optional
+        Row weights: weighted least squares on every window, as statsmodels
+        ``RollingWLS(weights=...)`` (a column of ``data``, a Series on its index, or one value
+        per row). With ``halflife``, a row's weight is its row weight times its exponential
+        weight. A zero, negative or NaN weight makes the row a missing row (left out of every
+        window, status ``missing``); an infinite weight is an error. Not available with
+        ``factors=``.
     cov_type : {"nonrobust", "HC0", "HC1", "HAC"}, default "nonrobust"
         Covariance of each window's coefficients, as statsmodels ``OLS(...).fit(cov_type=...)``
         on that window's rows (see :mod:`quantreg.inference`); ``"HAC"`` needs
@@ -117,7 +125,8 @@ def rolling_ols(
     Each window's count, weighted means and centred cross-products of ``[x, y]`` are obtained
     by merging per-block partial statistics without subtraction (Chan, Golub & LeVeque), so
     price-level data lose no digits; slopes solve ``S_xx β = S_xy`` by Cholesky on the
-    column-scaled matrix and the intercept is ``ȳ − x̄ᵀβ``. With weights ``w`` (halflife):
+    column-scaled matrix and the intercept is ``ȳ − x̄ᵀβ``. With weights ``w`` (``weights``,
+    ``halflife`` or their product):
     ``SSR = Σ w e²``, ``s² = SSR / (nobs − k)``, ``llf = −n/2·(log(2π·SSR/n) + 1) + ½ Σ log w``,
     exactly as statsmodels ``WLS`` on the window.
 
@@ -136,7 +145,9 @@ def rolling_ols(
     """
     explicit = missing is not None
     missing = check_choice("missing", "drop" if missing is None else missing, MISSING_OPTIONS)
+    y, x = _default_yx(data, y, x, weights)
     layout, given_missing = _layout(data, y, x, window, factors, missing, time_level, instrument_level, explicit)
+    layout = _weighted(layout, data, weights, factors)
     options = fit_options(
         layout, window=window, min_nobs=min_nobs, add_constant=add_constant, expanding=expanding,
         missing=given_missing, residual=residual, halflife=halflife, cov_type=cov_type, cov_kwds=cov_kwds,
@@ -160,6 +171,7 @@ def rolling_resid(
     missing: str | None = None,
     residual: str = "in_sample",
     halflife: float | None = None,
+    weights: Hashable | pd.Series | None = None,
     time_level: Hashable | None = None,
     instrument_level: Hashable | None = None,
 ) -> pd.Series:
@@ -178,7 +190,9 @@ def rolling_resid(
     """
     explicit = missing is not None
     missing = check_choice("missing", "drop" if missing is None else missing, MISSING_OPTIONS)
+    y, x = _default_yx(data, y, x, weights)
     layout, given_missing = _layout(data, y, x, window, factors, missing, time_level, instrument_level, explicit)
+    layout = _weighted(layout, data, weights, factors)
     options = fit_options(
         layout, window=window, min_nobs=min_nobs, add_constant=add_constant, expanding=expanding,
         missing=given_missing, residual=residual, halflife=halflife,
@@ -189,6 +203,31 @@ def rolling_resid(
         frame = layout.wide
         return pd.DataFrame(output.resid.reshape(frame.shape), index=frame.index, columns=frame.columns, copy=False)
     return pd.Series(output.resid, index=layout.index, name="residual", copy=False)
+
+
+def _default_yx(data, y, x, weights):
+    """``y`` and ``x`` with a weights column left out of the defaults."""
+    x = default_x(data, y, x, weights)
+    if y is None and x is not None and isinstance(data, pd.DataFrame) and weights is not None:
+        others = [c for c in data.columns if c not in x and not _same(c, weights)]
+        y = others[-1] if others else None
+    return y, x
+
+
+def _same(a, b) -> bool:
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return False
+
+
+def _weighted(layout: Layout, data, weights, factors) -> Layout:
+    """The layout with the row weights, if any (validated against ``data``)."""
+    if weights is None:
+        return layout
+    if factors is not None:
+        raise ValueError("weights= does not combine with factors=; broadcast the factors onto the panel instead.")
+    return with_weights(layout, row_weights(data, weights))
 
 
 def _layout(
