@@ -497,7 +497,7 @@ def fama_macbeth(
     n_coef = layout.k + int(add_constant)
     if n_coef == 0:
         raise PanelError("there are no regressors: pass x= columns or keep add_constant=True.")
-    coef, stats, nobs, codes = engine.cross_sections(layout, add_constant)
+    coef, stats, nobs, codes = engine.cross_sections(layout, add_constant)[:4]
     status = _PERIOD_CODE[codes]
     # dates in time order, without those that have no complete row
     order = np.arange(len(dates)) if dates.is_monotonic_increasing else np.argsort(dates, kind="stable")

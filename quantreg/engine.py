@@ -163,21 +163,27 @@ def select(layout: Layout, options: FitOptions, solver: tuple) -> Selection:
 
 class CrossSections(NamedTuple):
     """Outputs of one least-squares fit per segment (date): ``coef`` (segments × (k +
-    add_const)), ``stats`` (SSR, TSS — centred with an intercept), ``nobs`` and ``status``."""
+    add_const)), ``stats`` (SSR, TSS — centred with an intercept), ``nobs`` and ``status``;
+    with ``rows``, ``resid`` and ``fitted`` of every row at its output position (else empty)."""
 
     coef: np.ndarray
     stats: np.ndarray
     nobs: np.ndarray
     status: np.ndarray
+    resid: np.ndarray
+    fitted: np.ndarray
 
 
-def cross_sections(layout: Layout, add_constant: bool) -> CrossSections:
-    """Least squares of each segment's complete rows (one cross-section per date)."""
+def cross_sections(layout: Layout, add_constant: bool, rows: bool = False) -> CrossSections:
+    """Least squares of each segment's complete rows (one cross-section per date; weighted
+    when the layout has row weights); ``rows``: also every row's residual and fitted value."""
     layout, x_exp, y_exp = equilibrate(layout)
     g = layout.n_segments
+    n_rows = layout.n_rows if rows else 0
     out = CrossSections(
         coef=np.empty((g, layout.k + int(add_constant))), stats=np.empty((g, 2)),
         nobs=np.empty(g, dtype=np.int64), status=np.empty(g, dtype=np.int8),
+        resid=np.empty(n_rows), fitted=np.empty(n_rows),
     )
     # one window as long as the longest segment: each segment's last row sees all its rows
     opts = Options(
@@ -189,6 +195,8 @@ def cross_sections(layout: Layout, add_constant: bool) -> CrossSections:
     if y_exp or x_exp.any():
         unscale(out.coef, np.concatenate([np.zeros(int(add_constant), dtype=np.int64), x_exp]) - y_exp)
         unscale(out.stats, -2 * y_exp)
+        unscale(out.resid, -y_exp)
+        unscale(out.fitted, -y_exp)
     return out
 
 

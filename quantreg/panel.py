@@ -553,3 +553,51 @@ def default_x(data: object, y: Hashable | None, x: object, exclude: object) -> o
     others = [c for c in data.columns if c not in names]
     y_name = others[-1] if y is None and others else y
     return [c for c in others if c != y_name]
+
+
+def segment_layout(
+    data: pd.DataFrame,
+    y: Hashable | None,
+    x: Sequence[Hashable] | Hashable | None,
+    *,
+    by: Hashable,
+) -> tuple[Layout, pd.Index]:
+    """Lay out a frame by the values of ``by`` (an index level or a column): one segment per
+    value, in the rows' order within it, per-row outputs at the caller's rows. Returns the
+    layout and the value of each segment (sorted)."""
+    check_frame(data)
+    index = data.index
+    level_names = list(index.names)
+    if by in level_names and by is not None:
+        pos = level_names.index(by)
+        if isinstance(index, pd.MultiIndex):
+            codes, labels = np.asarray(index.codes[pos], dtype=np.int64), index.levels[pos]
+            if not labels.is_monotonic_increasing:
+                rank = np.empty(len(labels), dtype=np.int64)
+                rank[labels.argsort()] = np.arange(len(labels))
+                codes, labels = rank[codes], labels.sort_values()
+        else:
+            codes, labels = pd.factorize(index, sort=True)
+    elif by in data.columns:
+        codes, labels = pd.factorize(data[by], sort=True)
+    else:
+        raise PanelError(
+            f"by={by!r} is neither an index level ({level_names}) nor a column ({list(data.columns)}) "
+            "of the frame; pass by= with the name of the date level or column."
+        )
+    codes = np.asarray(codes, dtype=np.int64)
+    if (codes < 0).any():
+        raise PanelError(f"by={by!r} holds missing values (NaN/NaT); drop those rows.")
+    labels = pd.Index(labels, name=by)
+    y_name, x_names, y_values, x_columns = _frame_values(data, y, x, "drop")
+    narrow = codes.astype(np.uint16) if len(labels) <= 65_536 else codes
+    perm = np.argsort(narrow, kind="stable").astype(np.int64)
+    offsets = np.zeros(len(labels) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(codes, minlength=len(labels)), out=offsets[1:])
+    order = None if _is_identity(perm) else perm
+    x_rows, y_rows = _gather(y_values, x_columns, order)
+    layout = Layout(
+        x=x_rows, y=y_rows, offsets=offsets, xrow=_NO_ROWS, dest=_NO_ROWS if order is None else perm,
+        pdest=_NO_ROWS, times=_NO_ROWS, unit=1, n_out=len(data), index=data.index, x_names=x_names, y_name=y_name,
+    )
+    return layout, labels
