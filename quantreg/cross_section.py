@@ -21,7 +21,7 @@ import pandas as pd
 from quantreg import engine
 from quantreg.exceptions import MissingColumnError, PanelError, RankDeficientWindowWarning
 from quantreg.options import check_bool, check_int
-from quantreg.panel import Layout, default_x, row_weights, segment_layout, with_weights
+from quantreg.panel import Layout, default_yx, row_weights, segment_layout, with_weights
 
 __all__ = ["CrossSectionalOLSResult", "cross_sectional_ols", "cross_sectional_resid"]
 
@@ -205,10 +205,7 @@ def cross_sectional_ols(
     np.True_
     """
     add_constant = check_bool("add_constant", add_constant)
-    x = default_x(data, y, x, [e for e in (weights, groups) if _is_label(e)])
-    if y is None and isinstance(data, pd.DataFrame) and x is not None:
-        others = [c for c in data.columns if c not in x and not any(_eq(c, e) for e in (weights, groups))]
-        y = others[-1] if others else None
+    y, x = default_yx(data, y, x, [weights, groups])
     layout, dates = segment_layout(data, y, x, by=by)
     if weights is not None:
         layout = with_weights(layout, row_weights(data, weights))
@@ -293,15 +290,6 @@ def cross_sectional_resid(
 
 def _is_label(value: object) -> bool:
     return value is not None and isinstance(value, Hashable) and not isinstance(value, tuple)
-
-
-def _eq(a: object, b: object) -> bool:
-    if not _is_label(b):
-        return False
-    try:
-        return bool(a == b)
-    except (TypeError, ValueError):
-        return False
 
 
 def _group_codes(data: pd.DataFrame, groups: Hashable) -> tuple[np.ndarray, pd.Index]:

@@ -461,10 +461,12 @@ def cross_section_layout(
     *,
     time_level: Hashable | None = None,
     instrument_level: Hashable | None = None,
+    weights: np.ndarray | None = None,
 ) -> tuple[Layout, pd.Index]:
     """Lay out a long panel by date: one segment per datetime (its instruments' rows), for one
     regression per date. Returns the layout and the date of each segment (the time level's
-    values, not necessarily in time order); segment ``g``'s outputs go to position ``g``."""
+    values, not necessarily in time order); segment ``g``'s outputs go to position ``g``.
+    ``weights``: row weights in the caller's order (:func:`row_weights`), or None."""
     check_frame(data)
     time_pos, inst_pos = resolve_levels(data.index, time_level, instrument_level)
     check_time_level(data.index, time_pos)
@@ -477,6 +479,7 @@ def cross_section_layout(
     layout = Layout(
         x=x_rows, y=y_rows, offsets=offsets, xrow=_NO_ROWS, dest=_NO_ROWS, pdest=_NO_ROWS, times=_NO_ROWS,
         unit=1, n_out=len(dates), index=data.index, x_names=x_names, y_name=y_name,
+        weights=np.empty(0) if weights is None else np.ascontiguousarray(weights if order is None else weights[order]),
     )
     return layout, dates
 
@@ -541,18 +544,32 @@ def with_weights(layout: Layout, weights: np.ndarray | None) -> Layout:
     return dataclasses.replace(layout, weights=np.ascontiguousarray(walk, dtype=np.float64))
 
 
-def default_x(data: object, y: Hashable | None, x: object, exclude: object) -> object:
-    """``x`` as given, or — when it is None and ``exclude`` names a column (a weights or groups
-    column) — every column but ``y`` (default: the last other column) and the excluded ones."""
+def _column_labels(data: pd.DataFrame, names: Sequence[object]) -> list[Hashable]:
+    """Those of ``names`` that are column labels of ``data`` (a Series or an array is none)."""
+    found = []
+    for name in names:
+        if isinstance(name, pd.Series | pd.Index | np.ndarray | list | tuple) or name is None:
+            continue
+        try:
+            if name in data.columns:
+                found.append(name)
+        except TypeError:
+            continue
+    return found
+
+
+def default_yx(data: object, y: Hashable | None, x: object, exclude: Sequence[object]) -> tuple[object, object]:
+    """``y`` and ``x`` as given — or, when ``x`` is None and ``exclude`` names columns (a
+    weights or groups column), defaults that leave them out: ``y`` the last other column,
+    ``x`` every other one."""
     if x is not None or not isinstance(data, pd.DataFrame):
-        return x
-    names = [e for e in (exclude if isinstance(exclude, list) else [exclude])
-             if isinstance(e, Hashable) and not isinstance(e, tuple) and e in data.columns]
+        return y, x
+    names = _column_labels(data, exclude)
     if not names:
-        return x
+        return y, x
     others = [c for c in data.columns if c not in names]
-    y_name = others[-1] if y is None and others else y
-    return [c for c in others if c != y_name]
+    y_name = (others[-1] if others else None) if y is None else y
+    return y_name, [c for c in others if c != y_name]
 
 
 def segment_layout(

@@ -14,7 +14,7 @@ import pandas as pd
 
 from quantreg import engine
 from quantreg.options import MISSING_OPTIONS, check_choice, fit_options, window_spec
-from quantreg.panel import Layout, default_x, panel_layout, row_weights, with_weights
+from quantreg.panel import Layout, default_yx, panel_layout, row_weights, with_weights
 from quantreg.results import RollingOLSResult
 
 __all__ = ["rolling_ols", "rolling_resid"]
@@ -145,7 +145,7 @@ def rolling_ols(
     """
     explicit = missing is not None
     missing = check_choice("missing", "drop" if missing is None else missing, MISSING_OPTIONS)
-    y, x = _default_yx(data, y, x, weights)
+    y, x = default_yx(data, y, x, [weights])
     layout, given_missing = _layout(data, y, x, window, factors, missing, time_level, instrument_level, explicit)
     layout = _weighted(layout, data, weights, factors)
     options = fit_options(
@@ -190,7 +190,7 @@ def rolling_resid(
     """
     explicit = missing is not None
     missing = check_choice("missing", "drop" if missing is None else missing, MISSING_OPTIONS)
-    y, x = _default_yx(data, y, x, weights)
+    y, x = default_yx(data, y, x, [weights])
     layout, given_missing = _layout(data, y, x, window, factors, missing, time_level, instrument_level, explicit)
     layout = _weighted(layout, data, weights, factors)
     options = fit_options(
@@ -203,22 +203,6 @@ def rolling_resid(
         frame = layout.wide
         return pd.DataFrame(output.resid.reshape(frame.shape), index=frame.index, columns=frame.columns, copy=False)
     return pd.Series(output.resid, index=layout.index, name="residual", copy=False)
-
-
-def _default_yx(data, y, x, weights):
-    """``y`` and ``x`` with a weights column left out of the defaults."""
-    x = default_x(data, y, x, weights)
-    if y is None and x is not None and isinstance(data, pd.DataFrame) and weights is not None:
-        others = [c for c in data.columns if c not in x and not _same(c, weights)]
-        y = others[-1] if others else None
-    return y, x
-
-
-def _same(a, b) -> bool:
-    try:
-        return bool(a == b)
-    except (TypeError, ValueError):
-        return False
 
 
 def _weighted(layout: Layout, data, weights, factors) -> Layout:
