@@ -716,6 +716,7 @@ def two_pass(
     28
     """
     func = "two_pass"
+    shanken = check_bool("shanken", shanken)
     cov_type = _check_cov_type(cov_type, func)
     kernel = _check_kernel(kernel, func)
     bandwidth = _check_bandwidth(bandwidth, cov_type, func)
@@ -756,7 +757,6 @@ def two_pass(
         bandwidth=bandwidth, kernel=kernel, time_level=time_level,
         instrument_level=instrument_level,
     )
-    shanken = check_bool("shanken", shanken)
     factor_cov = None
     if shanken:
         time_pos = resolve_levels(data.index, time_level, instrument_level)[0]
