@@ -23,7 +23,7 @@ from quantreg._kernels.ols import ols_kernel
 from quantreg._kernels.options import Options
 from quantreg._kernels.sandwich import NONROBUST, sandwich_kernel
 from quantreg._kernels.select import select_kernel
-from quantreg._kernels.walk import CHUNK, CHUNK_COLS, record_size
+from quantreg._kernels.walk import CHUNK, CHUNK_COLS, IDX, record_size
 from quantreg._parallel import run_segments
 from quantreg.exceptions import RankDeficientWindowWarning
 from quantreg.options import FitOptions
@@ -63,8 +63,12 @@ EQUILIBRATE_EXP = 64
 def _power_of_two_exponent(values: np.ndarray) -> int:
     """``−e`` for the exponent ``e`` of the largest finite magnitude in ``values`` when it is
     outside ``±EQUILIBRATE_EXP``, else 0."""
-    finite = values[np.isfinite(values)]
-    largest = float(np.abs(finite).max()) if finite.size else 0.0
+    hi, lo = (float(values.max()), float(values.min())) if values.size else (0.0, 0.0)
+    if np.isfinite(hi) and np.isfinite(lo):  # no NaN or inf: the extremes, without copies
+        largest = max(abs(hi), abs(lo))
+    else:
+        finite = values[np.isfinite(values)]
+        largest = float(np.abs(finite).max()) if finite.size else 0.0
     exponent = int(np.frexp(largest)[1])
     return -exponent if largest > 0.0 and abs(exponent) > EQUILIBRATE_EXP else 0
 
@@ -218,7 +222,7 @@ def workspace(k: int, longest: int, window: int) -> tuple[np.ndarray, ...]:
     return (
         np.empty((4, longest + 1), dtype=np.int64), np.empty((4, longest + 1)),
         np.empty((size, min(window, longest) + 8)), np.empty((2 * size + p + 3, CHUNK_COLS)),
-        np.empty(size + 2 * p + 1), np.empty(3 + CHUNK, dtype=np.int64), np.empty((size, CHUNK_COLS)),
+        np.empty(size + 2 * p + 1), np.empty(IDX + CHUNK, dtype=np.int64), np.empty((size, CHUNK_COLS)),
         np.empty((n_sol, CHUNK_COLS)), np.empty(CHUNK, dtype=np.int8), np.empty(CHUNK, dtype=np.bool_),
     )
 

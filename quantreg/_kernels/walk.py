@@ -82,12 +82,13 @@ STEPS = 1
 RW = 2
 LOGW_BEFORE = 3
 
-# ``istate``: the flip row, the row of front column 0, the last row in the back, then per chunk
-# row the front column of its window
+# ``istate``: the flip row, the row of front column 0, the last row in the back, the segment's
+# length, then per chunk row the front column of its window
 FLIP = 0
 BASE = 1
 LAST = 2
-IDX = 3
+SEG_LEN = 3
+IDX = 4
 
 
 @jit()
@@ -127,6 +128,7 @@ def begin_segment(x, xrow, y, offsets, g, times, window, span, lam, row_weights,
     istate[FLIP] = 0
     istate[BASE] = 0
     istate[LAST] = -1
+    istate[SEG_LEN] = length
     k = x.shape[1]
     identity = xrow.shape[0] == 0
     has_rw = row_weights.shape[0] > 0
@@ -190,6 +192,7 @@ def walk_chunk(x, xrow, y, start, seg, segf, t0, t1, need, weighted, front, work
             continue
         s = seg[STARTS, t]
         rebuild = s >= istate[FLIP]
+        final = t == istate[SEG_LEN] - 1
         if rebuild:  # the front is used up: records of rows j … t for every j of this window
             first, stop, step = t, s - 1, -1
             last_needed = t
@@ -252,8 +255,9 @@ def walk_chunk(x, xrow, y, start, seg, segf, t0, t1, need, weighted, front, work
                         e += 1
             if rebuild:
                 col = j - s
-                for e in range(size):
-                    front[e, col] = cur[e]
+                if col == 0 or not final:  # the segment's last row: no later window reads the others
+                    for e in range(size):
+                        front[e, col] = cur[e]
             elif j >= t0:
                 col = j - t0
                 for e in range(size):
