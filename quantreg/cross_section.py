@@ -196,8 +196,8 @@ def cross_sectional_ols(
     >>> import numpy as np, pandas as pd, quantreg
     >>> idx = pd.MultiIndex.from_product(
     ...     [pd.date_range("2024-01-01", periods=2), list("ABCD")], names=["datetime", "instrument"])
-    >>> df = pd.DataFrame({"size": [1.0, 2, 3, 4, 1, 2, 3, 5],
-    ...                    "ret": [1.0, 3, 5, 7, 2, 3, 4, 7]}, index=idx)
+    >>> df = pd.DataFrame({"size": [1.0, 2, 3, 4, 1, 2, 3, 4],
+    ...                    "ret": [1.0, 3, 5, 7, 2, 3, 4, 5]}, index=idx)
     >>> res = quantreg.cross_sectional_ols(df, "ret", "size")
     >>> res.params.round(10).values.tolist()
     [[-1.0, 2.0], [1.0, 1.0]]

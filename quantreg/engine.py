@@ -60,10 +60,28 @@ class Fit(NamedTuple):
 EQUILIBRATE_EXP = 64
 
 
-def _power_of_two_exponent(values: np.ndarray) -> int:
+def _column_extremes(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per column of ``x`` (n × k, C-contiguous) its max and min (NaN if it holds a NaN), in
+    one pass: ``m`` rows at a time are read as one row of ``m·k`` values, so that the
+    reduction runs along contiguous memory."""
+    n, k = x.shape
+    m = 128
+    q = (n // m) * m
+    with np.errstate(invalid="ignore"):
+        head = x[:q].reshape(n // m, m * k)
+        hi = head.max(axis=0).reshape(m, k).max(axis=0) if q else np.full(k, -np.inf)
+        lo = head.min(axis=0).reshape(m, k).min(axis=0) if q else np.full(k, np.inf)
+        if q < n:
+            hi = np.maximum(hi, x[q:].max(axis=0))
+            lo = np.minimum(lo, x[q:].min(axis=0))
+    return hi, lo
+
+
+def _power_of_two_exponent(values: np.ndarray, hi: float | None = None, lo: float | None = None) -> int:
     """``−e`` for the exponent ``e`` of the largest finite magnitude in ``values`` when it is
-    outside ``±EQUILIBRATE_EXP``, else 0."""
-    hi, lo = (float(values.max()), float(values.min())) if values.size else (0.0, 0.0)
+    outside ``±EQUILIBRATE_EXP``, else 0 (``hi``, ``lo``: the values' max and min, if known)."""
+    if hi is None or lo is None:
+        hi, lo = (float(values.max()), float(values.min())) if values.size else (0.0, 0.0)
     if np.isfinite(hi) and np.isfinite(lo):  # no NaN or inf: the extremes, without copies
         largest = max(abs(hi), abs(lo))
     else:
@@ -81,7 +99,13 @@ def equilibrate(layout: Layout) -> tuple[Layout, np.ndarray, int]:
     fit of the scaled layout, mapped back (:func:`unscale`), is the fit of the original bit for
     bit wherever the original does not overflow or underflow — and finite where it would.
     """
-    x_exp = np.array([_power_of_two_exponent(layout.x[:, j]) for j in range(layout.k)], dtype=np.int64)
+    x = layout.x
+    if x.shape[0] and x.flags.c_contiguous:
+        his, los = _column_extremes(x)
+        x_exp = np.array([_power_of_two_exponent(x[:, j], float(his[j]), float(los[j])) for j in range(layout.k)],
+                         dtype=np.int64)
+    else:
+        x_exp = np.array([_power_of_two_exponent(x[:, j]) for j in range(layout.k)], dtype=np.int64)
     y_exp = _power_of_two_exponent(layout.y)
     if not x_exp.any() and y_exp == 0:
         return layout, x_exp, y_exp

@@ -393,11 +393,19 @@ def _frame_values(
     return y_name, x_names, y_values, x_columns
 
 
+#: Rows per block when the regressor columns are interleaved into rows.
+_GATHER_BLOCK = 65_536
+
+
 def _gather(y_values: np.ndarray, x_columns: list[np.ndarray], perm: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """``(x, y)`` in walk order (``perm``: caller row of each walk row; None: the same order)."""
-    x = np.empty((y_values.shape[0], len(x_columns)), dtype=np.float64)
-    for j, values in enumerate(x_columns):
-        x[:, j] = values if perm is None else values[perm]
+    n = y_values.shape[0]
+    x = np.empty((n, len(x_columns)), dtype=np.float64)
+    for lo in range(0, n, _GATHER_BLOCK):  # in row blocks: the rows of x stay in cache while filled
+        hi = min(lo + _GATHER_BLOCK, n)
+        rows = None if perm is None else perm[lo:hi]
+        for j, values in enumerate(x_columns):
+            x[lo:hi, j] = values[lo:hi] if rows is None else values[rows]
     if perm is not None:
         return x, y_values[perm]
     return x, np.ascontiguousarray(y_values) if y_values.flags.writeable else y_values.copy()

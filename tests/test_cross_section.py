@@ -210,3 +210,23 @@ def test_group_level_regressor_is_rank_deficient():
     with pytest.warns(RankDeficientWindowWarning, match="2 of 2 cross-sections"):
         res = quantreg.cross_sectional_ols(df, "signal", ["size", "group_level"], groups="industry", weights="w")
     assert (res.status == "rank_deficient").all() and res.resid.isna().all()
+
+
+def test_dask_partitions_of_whole_dates_equal_pandas():
+    dd = pytest.importorskip("dask.dataframe")
+    import dask
+
+    import quantreg.distributed as qd
+    from quantreg.exceptions import PartitionLayoutError
+
+    df = make_panel(n_dates=8, n_assets=15)
+    expected = quantreg.cross_sectional_resid(df, "signal", ["size", "beta"], groups="industry", weights="w")
+    flat = df.reset_index().sort_values(["datetime", "instrument"])
+    ddf = dd.from_pandas(flat.set_index("datetime"), npartitions=3, sort=True)
+    with dask.config.set(scheduler="synchronous"):
+        got = qd.cross_sectional_resid(ddf, "signal", ["size", "beta"], groups="industry", weights="w").compute()
+        want = expected.loc[list(zip(flat["datetime"], flat["instrument"]))].to_numpy()
+        np.testing.assert_allclose(got.to_numpy(), want, atol=1e-13, equal_nan=True)
+        split = dd.from_pandas(flat.reset_index(drop=True), npartitions=3, sort=False)
+        with pytest.raises(PartitionLayoutError, match="date .* spans partitions"):
+            qd.cross_sectional_resid(split, "signal", ["size", "beta"])
