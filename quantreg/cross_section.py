@@ -310,45 +310,12 @@ def _group_codes(data: pd.DataFrame, groups: Hashable) -> tuple[np.ndarray, pd.I
 
 
 def _absorb(layout: Layout, codes: np.ndarray, n_groups: int) -> tuple[Layout, dict]:
-    """The layout with ``y`` and ``x`` centred within (date, group) cells by a two-pass weighted
-    mean (the dummies absorbed), rows with a missing group made missing; and what the finish
-    needs (cell of each row, cell means and weights, groups per date)."""
-    import dataclasses
-
-    n = layout.n_rows
-    seg = np.repeat(np.arange(layout.n_segments, dtype=np.int64), np.diff(layout.offsets))
-    values = np.column_stack([layout.x, layout.y]) if layout.k else layout.y[:, None].copy()
-    w = layout.weights if layout.weights.shape[0] else np.ones(n)
-    valid = (codes >= 0) & ~np.isnan(values).any(axis=1) & (w > 0)
-    cell = seg * n_groups + np.where(codes >= 0, codes, 0)
-    n_cells = layout.n_segments * n_groups
-    wv = np.where(valid, w, 0.0)
-    cw = np.bincount(cell, weights=wv, minlength=n_cells)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        inv = np.where(cw > 0, 1.0 / cw, 0.0)
-    means = np.empty((n_cells, values.shape[1]))
-    centred = np.empty_like(values)
-    for j in range(values.shape[1]):
-        col = np.where(valid, values[:, j], 0.0)
-        m = np.bincount(cell, weights=wv * col, minlength=n_cells) * inv
-        c = col - m[cell]
-        m += np.bincount(cell, weights=wv * c, minlength=n_cells) * inv  # the second pass
-        means[:, j] = m
-        centred[:, j] = np.where(valid, values[:, j] - m[cell], np.nan)
-    present = (cw > 0).reshape(layout.n_segments, n_groups)
-    x_c = np.ascontiguousarray(centred[:, :layout.k])
-    fit_layout = dataclasses.replace(layout, x=x_c, y=np.ascontiguousarray(centred[:, layout.k]))
-    # total (weighted, centred on the date's mean) sum of squares of y, for R²
-    sw = np.bincount(seg, weights=wv, minlength=layout.n_segments)
-    y0 = np.where(valid, layout.y, 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ybar = np.bincount(seg, weights=wv * y0, minlength=layout.n_segments) / sw
-    dev = np.where(valid, layout.y - ybar[seg], 0.0)
-    ybar = ybar + np.bincount(seg, weights=wv * dev, minlength=layout.n_segments) / np.where(sw > 0, sw, 1.0)
-    dev = np.where(valid, layout.y - ybar[seg], 0.0)
-    tss = np.bincount(seg, weights=wv * dev * dev, minlength=layout.n_segments)
-    return fit_layout, {"cell": cell, "means": means, "present": present, "n_groups": present.sum(axis=1),
-                        "tss": tss, "valid": valid, "n_cat": n_groups}
+    """The layout with ``y`` and ``x`` centred within (date, group) cells (the dummies
+    absorbed, :func:`quantreg.engine.absorb_groups`), and what the finish needs."""
+    absorbed = engine.absorb_groups(layout, codes, n_groups)
+    present = (absorbed.cell_weight > 0).reshape(layout.n_segments, n_groups)
+    return absorbed.layout, {"means": absorbed.means, "present": present, "n_groups": present.sum(axis=1),
+                             "tss": absorbed.tss, "n_cat": n_groups}
 
 
 def _groups_finish(layout: Layout, within: dict, out, add_constant: bool, codes: np.ndarray):

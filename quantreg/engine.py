@@ -18,6 +18,7 @@ import numpy as np
 
 from quantreg._kernels.cross_section import cross_section_kernel
 from quantreg._kernels.diagnostics import diagnostics_kernel
+from quantreg._kernels.groups import centre_within
 from quantreg._kernels.linalg import ILL_CONDITIONED, RANK_DEFICIENT, solution_rows
 from quantreg._kernels.ols import ols_kernel
 from quantreg._kernels.options import Options
@@ -30,7 +31,8 @@ from quantreg.options import FitOptions
 from quantreg.panel import Layout
 
 __all__ = [
-    "Fit", "Selection", "CrossSections", "fit", "diagnostics", "select", "cross_sections", "equilibrate",
+    "Fit", "Selection", "CrossSections", "fit", "diagnostics", "select", "cross_sections", "absorb_groups",
+    "equilibrate",
     "warn_degenerate_windows",
 ]
 
@@ -226,6 +228,35 @@ def cross_sections(layout: Layout, add_constant: bool, rows: bool = False) -> Cr
         unscale(out.resid, -y_exp)
         unscale(out.fitted, -y_exp)
     return out
+
+
+class Absorbed(NamedTuple):
+    """A layout with its rows centred within (segment, group) cells (:func:`absorb_groups`):
+    ``layout`` (NaN rows: missing), ``means`` (segments · groups × (k + 1): the cells' weighted
+    means of ``[x, y]``), ``cell_weight`` (0: an empty cell) and ``tss`` (per segment, the
+    weighted centred total sum of squares of ``y``)."""
+
+    layout: Layout
+    means: np.ndarray
+    cell_weight: np.ndarray
+    tss: np.ndarray
+
+
+def absorb_groups(layout: Layout, codes: np.ndarray, n_groups: int) -> Absorbed:
+    """Absorb one dummy per group in each segment's regression: the rows minus their
+    (segment, group) cell's weighted means (``codes``: int64 group of each walk row, −1 for
+    missing), solved afterwards without an intercept (Frisch–Waugh–Lovell)."""
+    n, g = layout.n_rows, layout.n_segments
+    xc, yc = np.empty_like(layout.x), np.empty(n)
+    means, cell_weight, tss = np.empty((g * n_groups, layout.k + 1)), np.empty(g * n_groups), np.empty(g)
+    codes = np.ascontiguousarray(codes, dtype=np.int64)
+
+    def run(first: int, last: int) -> None:
+        centre_within(layout.x, layout.y, layout.weights, codes, layout.offsets, first, last, int(n_groups), xc, yc,
+                      means, cell_weight, tss)
+
+    run_segments(run, layout.offsets)
+    return Absorbed(dataclasses.replace(layout, x=xc, y=yc), means, cell_weight, tss)
 
 
 def cache_stats() -> dict[str, int]:
