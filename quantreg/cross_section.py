@@ -11,6 +11,7 @@ status codes as the rolling fits.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -205,6 +206,8 @@ def cross_sectional_ols(
     np.True_
     """
     add_constant = check_bool("add_constant", add_constant)
+    if min_nobs is not None:
+        min_nobs = check_int("min_nobs", min_nobs, 1)
     y, x = default_yx(data, y, x, [weights, groups])
     layout, dates = segment_layout(data, y, x, by=by)
     if weights is not None:
@@ -234,7 +237,6 @@ def cross_sectional_ols(
     needed = layout.k + np.where(g_count > 0, g_count, int(add_constant)) if within is not None else np.full(
         len(nobs), n_coef)
     if min_nobs is not None:
-        min_nobs = check_int("min_nobs", min_nobs, 1)
         needed = np.maximum(needed, min_nobs)
     few = (nobs < needed) & (codes == 0)
     if few.any():
@@ -243,8 +245,6 @@ def cross_sectional_ols(
     _blank(codes, layout, coef, stats, resid, fitted, intercepts)
     n_rank = int(np.count_nonzero(codes == 3))
     if n_rank:
-        import warnings
-
         warnings.warn(
             f"{n_rank} of {len(codes)} cross-sections are rank deficient (a regressor constant "
             "across the date's rows — within every group, with groups= — or collinear "
@@ -328,15 +328,11 @@ def _groups_finish(layout: Layout, within: dict, out, add_constant: bool, codes:
     alpha = means[:, :, k] - np.einsum("gcj,gj->gc", means[:, :, :k], slopes) if k else means[:, :, k].copy()
     alpha[~within["present"]] = np.nan
     coef = np.empty((g, k + int(add_constant)))
-    if add_constant:
-        with np.errstate(invalid="ignore"):
-            import warnings
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                coef[:, 0] = np.nanmean(alpha, axis=1)
+    if add_constant:  # sum-to-zero convention: const = mean of the intercepts of the groups present
+        present = within["present"]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            coef[:, 0] = np.where(present, alpha, 0.0).sum(axis=1) / present.sum(axis=1)
     coef[:, int(add_constant):] = slopes
-    # codes: an empty date stays empty; k == 0 — nothing to solve — is ok when rows exist
     stats = np.column_stack([out.stats[:, 0], within["tss"]])
     return coef, stats, codes, alpha
 

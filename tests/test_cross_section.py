@@ -230,3 +230,11 @@ def test_dask_partitions_of_whole_dates_equal_pandas():
         split = dd.from_pandas(flat.reset_index(drop=True), npartitions=3, sort=False)
         with pytest.raises(PartitionLayoutError, match="date .* spans partitions"):
             qd.cross_sectional_resid(split, "signal", ["size", "beta"])
+
+
+def test_bad_options():
+    df = make_panel()
+    with pytest.raises(ValueError, match="The 'min_nobs' parameter must be an int"):
+        quantreg.cross_sectional_ols(df, "signal", ["size"], min_nobs=0)
+    with pytest.raises(ValueError, match="The 'add_constant' parameter must be a bool"):
+        quantreg.cross_sectional_ols(df, "signal", ["size"], add_constant="yes")
