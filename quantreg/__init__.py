@@ -29,15 +29,21 @@ _LAZY = {
     "two_pass": ("quantreg.asset_pricing", "two_pass"),
     "FamaMacBethResult": ("quantreg.asset_pricing", "FamaMacBethResult"),
     "TwoPassResult": ("quantreg.asset_pricing", "TwoPassResult"),
+    "cross_sectional_ols": ("quantreg.cross_section", "cross_sectional_ols"),
+    "cross_sectional_resid": ("quantreg.cross_section", "cross_sectional_resid"),
+    "CrossSectionalOLSResult": ("quantreg.cross_section", "CrossSectionalOLSResult"),
 }
 
 __all__ = [
+    "CrossSectionalOLSResult",
     "FamaMacBethResult",
     "RankDeficientWindowWarning",
     "RollingOLSResult",
     "RollingSelectResult",
     "SkippedPeriodWarning",
     "TwoPassResult",
+    "cross_sectional_ols",
+    "cross_sectional_resid",
     "fama_macbeth",
     "rolling_ols",
     "rolling_resid",

@@ -11,12 +11,14 @@ from quantreg.results import RollingOLSResult
 
 if TYPE_CHECKING:  # imported on use: scipy.stats and scikit-learn are slow to import
     from quantreg.asset_pricing import FamaMacBethResult, TwoPassResult
+    from quantreg.cross_section import CrossSectionalOLSResult
     from quantreg.selection.rolling import RollingSelectResult
 
 
 @pd.api.extensions.register_dataframe_accessor("quantreg")
 class QuantregAccessor:
-    """``df.quantreg.rolling_ols/rolling_resid/rolling_select/fama_macbeth/two_pass(...)`` on a panel frame.
+    """``df.quantreg.rolling_ols/rolling_resid/rolling_select/fama_macbeth/two_pass/cross_sectional_ols/
+    cross_sectional_resid(...)`` on a panel frame.
 
     The frame is a MultiIndex panel or a flat frame with time and instrument columns (results
     then come back flat, see :mod:`quantreg.frames`); polars frames have the same namespace
@@ -55,6 +57,18 @@ class QuantregAccessor:
         from quantreg.asset_pricing import two_pass
 
         return two_pass(self._frame, *args, **kwargs)
+
+    def cross_sectional_ols(self, *args: Any, **kwargs: Any) -> CrossSectionalOLSResult:
+        """:func:`quantreg.cross_sectional_ols` on this frame."""
+        from quantreg.cross_section import cross_sectional_ols
+
+        return cross_sectional_ols(self._frame, *args, **kwargs)
+
+    def cross_sectional_resid(self, *args: Any, **kwargs: Any) -> pd.Series:
+        """:func:`quantreg.cross_sectional_resid` on this frame."""
+        from quantreg.cross_section import cross_sectional_resid
+
+        return cross_sectional_resid(self._frame, *args, **kwargs)
 
     def rolling_select(self, estimator: Any, *args: Any, **kwargs: Any) -> RollingSelectResult:
         """:func:`quantreg.rolling_select` on this frame."""

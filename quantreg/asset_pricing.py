@@ -29,7 +29,7 @@ from quantreg.exceptions import (
     ParameterError,
     SkippedPeriodWarning,
 )
-from quantreg.panel import cross_section_layout, resolve_levels, select_columns, sort_order
+from quantreg.panel import cross_section_layout, default_yx, resolve_levels, row_weights, select_columns, sort_order
 from quantreg.results import RollingOLSResult
 from quantreg.options import check_bool
 from quantreg.rolling import rolling_ols
@@ -362,6 +362,8 @@ class TwoPassResult:
     first_pass: RollingOLSResult
     betas: pd.DataFrame
     fama_macbeth: FamaMacBethResult
+    shanken: bool = False
+    factor_cov: pd.DataFrame | None = None
 
     @property
     def params(self) -> pd.Series:
@@ -369,23 +371,83 @@ class TwoPassResult:
         return self.fama_macbeth.params
 
     @property
+    def correction(self) -> str:
+        """``"shanken"`` (Shanken 1992 errors-in-variables correction) or ``"none"``."""
+        return "shanken" if self.shanken else "none"
+
+    @cached_property
+    def shanken_c(self) -> float:
+        """``c = 1 + λ̂ᵀ Σ̂_f⁻¹ λ̂`` (λ̂: the factor premia; Σ̂_f: :attr:`factor_cov`); NaN
+        without ``shanken=True``."""
+        if self.factor_cov is None:
+            return float("nan")
+        names = list(self.factor_cov.columns)
+        lam = self.fama_macbeth.params[names].to_numpy()
+        return float(1.0 + lam @ np.linalg.solve(self.factor_cov.to_numpy(), lam))
+
+    @cached_property
+    def cov_params(self) -> pd.DataFrame:
+        """Covariance of :attr:`params`: the Fama-MacBeth one, or with ``shanken=True``
+        ``c·V_FM + [[0, 0], [0, Σ̂_f / T]]`` (the intercept gets ``c·V_FM`` only)."""
+        cov = self.fama_macbeth.cov_params
+        if not self.shanken:
+            return cov
+        out = cov * self.shanken_c
+        names = list(self.factor_cov.columns)
+        out.loc[names, names] += self.factor_cov.to_numpy() / self.fama_macbeth.nperiods
+        return out
+
+    @cached_property
     def bse(self) -> pd.Series:
-        return self.fama_macbeth.bse
+        """Standard errors: ``sqrt(diag(cov_params))`` (Shanken-corrected with ``shanken=True``)."""
+        if not self.shanken:
+            return self.fama_macbeth.bse
+        return pd.Series(np.sqrt(np.diag(self.cov_params.to_numpy())), index=self.params.index, name="bse")
 
-    @property
+    @cached_property
     def tvalues(self) -> pd.Series:
-        return self.fama_macbeth.tvalues
+        return (self.params / self.bse).rename("tvalues")
 
-    @property
+    @cached_property
     def pvalues(self) -> pd.Series:
-        return self.fama_macbeth.pvalues
+        """Two-sided p-values, t distribution with ``T − 1`` degrees of freedom."""
+        if not self.shanken:
+            return self.fama_macbeth.pvalues
+        from scipy import stats as sps
+
+        with np.errstate(invalid="ignore"):
+            values = 2.0 * sps.t.sf(np.abs(self.tvalues.to_numpy()), self.fama_macbeth.df_resid)
+        return pd.Series(values, index=self.params.index, name="pvalues")
 
     def summary(self, alpha: float = 0.05) -> pd.DataFrame:
-        """:meth:`FamaMacBethResult.summary` of the second pass."""
-        return self.fama_macbeth.summary(alpha)
+        """Coefficient table of the second pass (:meth:`FamaMacBethResult.summary`), with the
+        Shanken-corrected errors when ``shanken=True``; ``table.attrs["correction"]`` names the
+        correction used (also printed by ``str(result)``)."""
+        table = self.fama_macbeth.summary(alpha)
+        if self.shanken:
+            from scipy import stats as sps
+
+            q = sps.t.ppf(1.0 - alpha / 2.0, self.fama_macbeth.df_resid)
+            low, high = table.columns[-2], table.columns[-1]
+            table = table.assign(**{"std err": self.bse, "t": self.tvalues, "P>|t|": self.pvalues})
+            table[low] = self.params - q * self.bse
+            table[high] = self.params + q * self.bse
+        table.attrs["correction"] = self._correction_text()
+        return table
+
+    def _correction_text(self) -> str:
+        if self.shanken:
+            return f"Shanken (1992) errors-in-variables correction, c = {self.shanken_c:.6g}"
+        return "none (Fama-MacBeth standard errors; pass shanken=True for the Shanken correction)"
 
     def __str__(self) -> str:
-        return str(self.fama_macbeth)
+        text = str(self.fama_macbeth)
+        if not self.shanken:
+            return text + "\nstandard errors: " + self._correction_text()
+        lines = [line for line in text.split("\n") if not line.startswith(" ") and "coef" not in line][:4]
+        with pd.option_context("display.float_format", "{:.6g}".format, "display.width", 120):
+            table = self.summary().to_string()
+        return "\n".join(lines + ["standard errors: " + self._correction_text(), table])
 
     def __repr__(self) -> str:
         first, second = self.first_pass, self.fama_macbeth
@@ -409,6 +471,7 @@ def fama_macbeth(
     cov_type: str = "unadjusted",
     bandwidth: float | None = None,
     kernel: str = "bartlett",
+    weights: Hashable | pd.Series | None = None,
     time_level: Hashable | None = None,
     instrument_level: Hashable | None = None,
     time_col: Hashable = TIME_COL,
@@ -439,6 +502,11 @@ def fama_macbeth(
         ``bartlett`` (alias ``newey-west``), ``parzen`` (``gallant``) or ``qs``
         (``quadratic-spectral``, ``andrews``); case-insensitive. Validated always, used only
         with ``cov_type="kernel"``.
+    weights : column label, Series or array, optional
+        Row weights of the cross-sections (each date's fit is a WLS, as statsmodels
+        ``WLS(weights=...)``): a column (then not a default regressor), a Series on the index,
+        or one value per row. A zero, negative or NaN weight makes the row missing; an
+        infinite weight is an error. The time averages stay unweighted.
     time_level, instrument_level : index level names, optional
         When the levels are not named ``datetime`` and ``instrument``.
     time_col, instrument_col : str, default "datetime", "instrument"
@@ -517,12 +585,15 @@ def fama_macbeth(
     bandwidth = _check_bandwidth(bandwidth, cov_type, func)
     add_constant = check_bool("add_constant", add_constant)
     data, _, time_level, instrument_level = panel_input(data, time_col, instrument_col, time_level, instrument_level)
-    layout, dates = cross_section_layout(data, y, x, time_level=time_level, instrument_level=instrument_level)
+    y, x = default_yx(data, y, x, [weights])
+    w = None if weights is None else row_weights(data, weights)
+    layout, dates = cross_section_layout(data, y, x, time_level=time_level, instrument_level=instrument_level,
+                                         weights=w)
     x_names = layout.x_names
     n_coef = layout.k + int(add_constant)
     if n_coef == 0:
         raise PanelError("there are no regressors: pass x= columns or keep add_constant=True.")
-    coef, stats, nobs, codes = engine.cross_sections(layout, add_constant)
+    coef, stats, nobs, codes = engine.cross_sections(layout, add_constant)[:4]
     status = _PERIOD_CODE[codes]
     # dates in time order, without those that have no complete row
     order = np.arange(len(dates)) if dates.is_monotonic_increasing else np.argsort(dates, kind="stable")
@@ -603,6 +674,7 @@ def two_pass(
     cov_type: str = "unadjusted",
     bandwidth: float | None = None,
     kernel: str = "bartlett",
+    shanken: bool = False,
     time_level: Hashable | None = None,
     instrument_level: Hashable | None = None,
     time_col: Hashable = TIME_COL,
@@ -625,6 +697,15 @@ def two_pass(
         Rows of each asset in a first-pass window (see :func:`quantreg.rolling_ols`).
     cov_type, bandwidth, kernel
         Covariance of the second pass, see :func:`fama_macbeth`.
+    shanken : bool, default False
+        Correct the second pass's standard errors for the estimation error of the betas
+        (Shanken 1992): with ``λ̂`` the factor premia (intercept excluded) and ``Σ̂_f`` the
+        sample covariance (``ddof=1``) of the factors over the ``T`` periods used,
+        ``c = 1 + λ̂ᵀΣ̂_f⁻¹λ̂``; the variance of each premium becomes ``c·V_FM,jj + Σ̂_f,jj / T``
+        and that of the intercept ``c·V_FM,00`` (Cochrane, *Asset Pricing*, §12.2, with the
+        Fama-MacBeth covariance ``V_FM`` in place of the OLS one). ``bse``, ``tvalues``,
+        ``pvalues``, ``cov_params`` and ``summary()`` follow; ``shanken_c`` and ``factor_cov``
+        hold the pieces.
     time_level, instrument_level : index level names, optional
     time_col, instrument_col : str, default "datetime", "instrument"
         The key columns of a flat pandas or polars frame.
@@ -667,6 +748,7 @@ def two_pass(
     28
     """
     func = "two_pass"
+    shanken = check_bool("shanken", shanken)
     cov_type = _check_cov_type(cov_type, func)
     kernel = _check_kernel(kernel, func)
     bandwidth = _check_bandwidth(bandwidth, cov_type, func)
@@ -710,4 +792,12 @@ def two_pass(
         bandwidth=bandwidth, kernel=kernel, time_level=time_level,
         instrument_level=instrument_level,
     )
-    return TwoPassResult(first_pass=replace(first, origin=origin), betas=origin.panel(betas), fama_macbeth=second)
+    factor_cov = None
+    if shanken:
+        time_pos = resolve_levels(data.index, time_level, instrument_level)[0]
+        used = second.status_by_period.index[(second.status_by_period == "ok").to_numpy()]
+        by_date = data[factor_list].groupby(level=time_pos).first().reindex(used)
+        factor_cov = pd.DataFrame(np.atleast_2d(np.cov(by_date.to_numpy(dtype=np.float64), rowvar=False, ddof=1)),
+                                  index=factor_list, columns=factor_list)
+    return TwoPassResult(first_pass=replace(first, origin=origin), betas=origin.panel(betas), fama_macbeth=second,
+                         shanken=shanken, factor_cov=factor_cov)

@@ -37,7 +37,7 @@ import pandas as pd
 from quantreg.exceptions import MissingColumnError, PanelError, PartitionLayoutError
 from quantreg.panel import INSTRUMENT_LEVEL, TIME_LEVEL
 
-__all__ = ["load_kernels", "rolling_ols", "rolling_resid", "run_engine"]
+__all__ = ["cross_sectional_resid", "load_kernels", "rolling_ols", "rolling_resid", "run_engine"]
 
 _OPTIONS = ("min_nobs", "add_constant", "expanding", "missing", "residual", "halflife")
 _TASK_SHUFFLE_MAX = 128  # partitions; beyond, Dask's default (peer-to-peer) shuffle
@@ -336,6 +336,77 @@ def _locate(frame: pd.DataFrame, name: str) -> str | None:
 def _instrument_divisions(data: Any, instrument_col: str) -> bool:
     """True when the index is the instrument with known divisions (one partition each)."""
     return data._meta.index.name == instrument_col and data.known_divisions
+
+
+def cross_sectional_resid(
+    data: Any,
+    y: Hashable | None = None,
+    x: Sequence[Hashable] | Hashable | None = None,
+    *,
+    by: str = TIME_LEVEL,
+    check_partitions: bool = True,
+    **options: Any,
+) -> Any:
+    """:func:`quantreg.cross_sectional_resid` of a Dask DataFrame, as a Dask Series named
+    ``residual`` on its index: one task per partition, no shuffle.
+
+    Each date (value of ``by``, a column or the index) must lie in a single partition — true
+    for a frame indexed by ``by`` with known divisions (``ddf.set_index("datetime")``);
+    otherwise the ``by`` column is checked (one pass) and :class:`PartitionLayoutError` raised.
+    ``options``: ``groups``, ``weights`` (column names), ``add_constant``, ``min_nobs``.
+
+    Examples
+    --------
+    >>> import pandas as pd, dask.dataframe as dd, quantreg.distributed as qd
+    >>> flat = pd.DataFrame({"datetime": pd.to_datetime(["2024-01-01"] * 3 + ["2024-01-02"] * 3),
+    ...                      "size": [1.0, 2, 3, 1, 2, 4], "signal": [1.0, 3, 5, 1, 2, 7]})
+    >>> ddf = dd.from_pandas(flat.set_index("datetime"), npartitions=2)
+    >>> qd.cross_sectional_resid(ddf, "signal", ["size"]).compute().round(6).tolist()
+    [0.0, 0.0, 0.0, 0.428571, -0.642857, 0.214286]
+    """
+    dd = _dask()
+    allowed = ("groups", "weights", "add_constant", "min_nobs")
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise TypeError(f"unexpected keyword argument(s) {unknown}; accepted: {list(allowed)}.")
+    if not isinstance(data, dd.DataFrame):
+        raise PanelError(
+            f"expected a dask.dataframe.DataFrame; got {type(data).__name__}. Use "
+            "quantreg.cross_sectional_resid for pandas."
+        )
+    meta_frame = data._meta
+    where = _locate(meta_frame, by)
+    if where is None:
+        raise MissingColumnError(
+            f"by={by!r} is neither a column ({list(meta_frame.columns)}) nor the index "
+            f"({meta_frame.index.name!r}) of the Dask DataFrame; pass by= with the date column."
+        )
+    from quantreg.panel import default_yx
+
+    y, x = default_yx(meta_frame, y, x, [by, options.get("groups"), options.get("weights")])
+    settings = dict(y=y, x=x, by=by, **options)
+    meta = pd.Series(np.empty(0), index=meta_frame.index, name="residual")
+    if check_partitions and not (meta_frame.index.name == by and data.known_divisions):
+        split = _split_instrument(data, by, where)
+        if split is not None:
+            date, parts, others = split
+            raise PartitionLayoutError(
+                f"date {date!r} spans partitions {parts} (and {others} other date(s) are split "
+                f"too); a cross-section cannot straddle partitions. Put each date in one "
+                f"partition: ddf.set_index({by!r})."
+            )
+    return data.map_partitions(_cross_partition, meta=meta, **settings)
+
+
+def _cross_partition(pdf: pd.DataFrame, *, y, x, by, **options) -> pd.Series:
+    """One partition of whole dates: the in-memory cross-sectional residuals."""
+    from quantreg.cross_section import cross_sectional_resid as _resid
+
+    if len(pdf) == 0:
+        return pd.Series(np.empty(0), index=pdf.index, name="residual")
+    flat = pdf.reset_index() if pdf.index.name == by else pdf.reset_index(drop=True)
+    result = _resid(flat, y, x, by=by, **options)
+    return pd.Series(result.to_numpy(), index=pdf.index, name="residual")
 
 
 def _split_instrument(data: Any, instrument_col: str, where: str) -> tuple | None:

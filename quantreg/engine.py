@@ -18,19 +18,21 @@ import numpy as np
 
 from quantreg._kernels.cross_section import cross_section_kernel
 from quantreg._kernels.diagnostics import diagnostics_kernel
+from quantreg._kernels.groups import centre_within
 from quantreg._kernels.linalg import ILL_CONDITIONED, RANK_DEFICIENT, solution_rows
 from quantreg._kernels.ols import ols_kernel
 from quantreg._kernels.options import Options
 from quantreg._kernels.sandwich import NONROBUST, sandwich_kernel
 from quantreg._kernels.select import select_kernel
-from quantreg._kernels.walk import CHUNK, CHUNK_COLS, record_size
+from quantreg._kernels.walk import CHUNK, CHUNK_COLS, IDX, record_size
 from quantreg._parallel import run_segments
 from quantreg.exceptions import RankDeficientWindowWarning
 from quantreg.options import FitOptions
 from quantreg.panel import Layout
 
 __all__ = [
-    "Fit", "Selection", "CrossSections", "fit", "diagnostics", "select", "cross_sections", "equilibrate",
+    "Fit", "Selection", "CrossSections", "fit", "diagnostics", "select", "cross_sections", "absorb_groups",
+    "equilibrate",
     "warn_degenerate_windows",
 ]
 
@@ -60,11 +62,33 @@ class Fit(NamedTuple):
 EQUILIBRATE_EXP = 64
 
 
-def _power_of_two_exponent(values: np.ndarray) -> int:
+def _column_extremes(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per column of ``x`` (n × k, C-contiguous) its max and min (NaN if it holds a NaN), in
+    one pass: ``m`` rows at a time are read as one row of ``m·k`` values, so that the
+    reduction runs along contiguous memory."""
+    n, k = x.shape
+    m = 128
+    q = (n // m) * m
+    with np.errstate(invalid="ignore"):
+        head = x[:q].reshape(n // m, m * k)
+        hi = head.max(axis=0).reshape(m, k).max(axis=0) if q else np.full(k, -np.inf)
+        lo = head.min(axis=0).reshape(m, k).min(axis=0) if q else np.full(k, np.inf)
+        if q < n:
+            hi = np.maximum(hi, x[q:].max(axis=0))
+            lo = np.minimum(lo, x[q:].min(axis=0))
+    return hi, lo
+
+
+def _power_of_two_exponent(values: np.ndarray, hi: float | None = None, lo: float | None = None) -> int:
     """``−e`` for the exponent ``e`` of the largest finite magnitude in ``values`` when it is
-    outside ``±EQUILIBRATE_EXP``, else 0."""
-    finite = values[np.isfinite(values)]
-    largest = float(np.abs(finite).max()) if finite.size else 0.0
+    outside ``±EQUILIBRATE_EXP``, else 0 (``hi``, ``lo``: the values' max and min, if known)."""
+    if hi is None or lo is None:
+        hi, lo = (float(values.max()), float(values.min())) if values.size else (0.0, 0.0)
+    if np.isfinite(hi) and np.isfinite(lo):  # no NaN or inf: the extremes, without copies
+        largest = max(abs(hi), abs(lo))
+    else:
+        finite = values[np.isfinite(values)]
+        largest = float(np.abs(finite).max()) if finite.size else 0.0
     exponent = int(np.frexp(largest)[1])
     return -exponent if largest > 0.0 and abs(exponent) > EQUILIBRATE_EXP else 0
 
@@ -77,7 +101,13 @@ def equilibrate(layout: Layout) -> tuple[Layout, np.ndarray, int]:
     fit of the scaled layout, mapped back (:func:`unscale`), is the fit of the original bit for
     bit wherever the original does not overflow or underflow — and finite where it would.
     """
-    x_exp = np.array([_power_of_two_exponent(layout.x[:, j]) for j in range(layout.k)], dtype=np.int64)
+    x = layout.x
+    if x.shape[0] and x.flags.c_contiguous:
+        his, los = _column_extremes(x)
+        x_exp = np.array([_power_of_two_exponent(x[:, j], float(his[j]), float(los[j])) for j in range(layout.k)],
+                         dtype=np.int64)
+    else:
+        x_exp = np.array([_power_of_two_exponent(x[:, j]) for j in range(layout.k)], dtype=np.int64)
     y_exp = _power_of_two_exponent(layout.y)
     if not x_exp.any() and y_exp == 0:
         return layout, x_exp, y_exp
@@ -163,33 +193,70 @@ def select(layout: Layout, options: FitOptions, solver: tuple) -> Selection:
 
 class CrossSections(NamedTuple):
     """Outputs of one least-squares fit per segment (date): ``coef`` (segments × (k +
-    add_const)), ``stats`` (SSR, TSS — centred with an intercept), ``nobs`` and ``status``."""
+    add_const)), ``stats`` (SSR, TSS — centred with an intercept), ``nobs`` and ``status``;
+    with ``rows``, ``resid`` and ``fitted`` of every row at its output position (else empty)."""
 
     coef: np.ndarray
     stats: np.ndarray
     nobs: np.ndarray
     status: np.ndarray
+    resid: np.ndarray
+    fitted: np.ndarray
 
 
-def cross_sections(layout: Layout, add_constant: bool) -> CrossSections:
-    """Least squares of each segment's complete rows (one cross-section per date)."""
+def cross_sections(layout: Layout, add_constant: bool, rows: bool = False) -> CrossSections:
+    """Least squares of each segment's complete rows (one cross-section per date; weighted
+    when the layout has row weights); ``rows``: also every row's residual and fitted value."""
     layout, x_exp, y_exp = equilibrate(layout)
     g = layout.n_segments
+    n_rows = layout.n_rows if rows else 0
     out = CrossSections(
         coef=np.empty((g, layout.k + int(add_constant))), stats=np.empty((g, 2)),
         nobs=np.empty(g, dtype=np.int64), status=np.empty(g, dtype=np.int8),
+        resid=np.empty(n_rows), fitted=np.empty(n_rows),
     )
     # one window as long as the longest segment: each segment's last row sees all its rows
     opts = Options(
         window=layout.longest, span=0, min_nobs=1, need_full=False, skip_missing=False,
         add_const=bool(add_constant), lam=1.0, out_of_sample=False, full=False, cov_code=NONROBUST,
-        use_correction=False, kernel_weights=np.ones(1),
+        use_correction=False, kernel_weights=np.ones(1), row_weights=np.empty(0),
     )
     _run(cross_section_kernel, layout, opts, tuple(out))
     if y_exp or x_exp.any():
         unscale(out.coef, np.concatenate([np.zeros(int(add_constant), dtype=np.int64), x_exp]) - y_exp)
         unscale(out.stats, -2 * y_exp)
+        unscale(out.resid, -y_exp)
+        unscale(out.fitted, -y_exp)
     return out
+
+
+class Absorbed(NamedTuple):
+    """A layout with its rows centred within (segment, group) cells (:func:`absorb_groups`):
+    ``layout`` (NaN rows: missing), ``means`` (segments · groups × (k + 1): the cells' weighted
+    means of ``[x, y]``), ``cell_weight`` (0: an empty cell) and ``tss`` (per segment, the
+    weighted centred total sum of squares of ``y``)."""
+
+    layout: Layout
+    means: np.ndarray
+    cell_weight: np.ndarray
+    tss: np.ndarray
+
+
+def absorb_groups(layout: Layout, codes: np.ndarray, n_groups: int) -> Absorbed:
+    """Absorb one dummy per group in each segment's regression: the rows minus their
+    (segment, group) cell's weighted means (``codes``: int64 group of each walk row, −1 for
+    missing), solved afterwards without an intercept (Frisch–Waugh–Lovell)."""
+    n, g = layout.n_rows, layout.n_segments
+    xc, yc = np.empty_like(layout.x), np.empty(n)
+    means, cell_weight, tss = np.empty((g * n_groups, layout.k + 1)), np.empty(g * n_groups), np.empty(g)
+    codes = np.ascontiguousarray(codes, dtype=np.int64)
+
+    def run(first: int, last: int) -> None:
+        centre_within(layout.x, layout.y, layout.weights, codes, layout.offsets, first, last, int(n_groups), xc, yc,
+                      means, cell_weight, tss)
+
+    run_segments(run, layout.offsets)
+    return Absorbed(dataclasses.replace(layout, x=xc, y=yc), means, cell_weight, tss)
 
 
 def cache_stats() -> dict[str, int]:
@@ -208,9 +275,9 @@ def workspace(k: int, longest: int, window: int) -> tuple[np.ndarray, ...]:
     size = record_size(p)
     n_sol = solution_rows(k)[-1]
     return (
-        np.empty((4, longest + 1), dtype=np.int64), np.empty((2, longest + 1)),
+        np.empty((4, longest + 1), dtype=np.int64), np.empty((4, longest + 1)),
         np.empty((size, min(window, longest) + 8)), np.empty((2 * size + p + 3, CHUNK_COLS)),
-        np.empty(size + 2 * p + 1), np.empty(3 + CHUNK, dtype=np.int64), np.empty((size, CHUNK_COLS)),
+        np.empty(size + 2 * p + 1), np.empty(IDX + CHUNK, dtype=np.int64), np.empty((size, CHUNK_COLS)),
         np.empty((n_sol, CHUNK_COLS)), np.empty(CHUNK, dtype=np.int8), np.empty(CHUNK, dtype=np.bool_),
     )
 
@@ -220,6 +287,9 @@ def _longest(offsets: np.ndarray, first: int, last: int) -> int:
 
 
 def _run(kernel, layout: Layout, opts, outs, *extra) -> None:
+    if layout.weights.shape[0] > 0:  # row weights (WLS), in walk order
+        opts = opts._replace(row_weights=layout.weights)
+
     def run(first: int, last: int) -> None:
         ws = workspace(layout.k, _longest(layout.offsets, first, last), opts.window)
         kernel(layout.x, layout.xrow, layout.y, layout.offsets, layout.dest, layout.pdest, layout.times,

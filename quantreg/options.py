@@ -94,6 +94,7 @@ class FitOptions:
             out_of_sample=self.residual == "out_of_sample", full=bool(full), cov_code=int(self.cov.code),
             use_correction=bool(self.cov.use_correction),
             kernel_weights=np.ascontiguousarray(self.cov.kernel_weights, dtype=np.float64),
+            row_weights=np.empty(0),  # the layout's, if any: set by the engine
         )
 
 

@@ -19,6 +19,7 @@ fix it.
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
+import dataclasses
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -103,6 +104,9 @@ class Layout:
     x_names, y_name : labels of the regressors and of the regressand.
     wide : WideLayout or None
         For a wide frame of returns: where the long rows sit in it.
+    weights : (n,) float64 or empty
+        Row weights of the walk rows (WLS), or empty: unweighted. A weight that is not
+        positive (or NaN) makes its row a missing row.
     """
 
     x: np.ndarray
@@ -118,6 +122,7 @@ class Layout:
     x_names: list[Hashable]
     y_name: Hashable
     wide: WideLayout | None = None
+    weights: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0))
 
     @property
     def n_rows(self) -> int:
@@ -390,11 +395,19 @@ def _frame_values(
     return y_name, x_names, y_values, x_columns
 
 
+#: Rows per block when the regressor columns are interleaved into rows.
+_GATHER_BLOCK = 65_536
+
+
 def _gather(y_values: np.ndarray, x_columns: list[np.ndarray], perm: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """``(x, y)`` in walk order (``perm``: caller row of each walk row; None: the same order)."""
-    x = np.empty((y_values.shape[0], len(x_columns)), dtype=np.float64)
-    for j, values in enumerate(x_columns):
-        x[:, j] = values if perm is None else values[perm]
+    n = y_values.shape[0]
+    x = np.empty((n, len(x_columns)), dtype=np.float64)
+    for lo in range(0, n, _GATHER_BLOCK):  # in row blocks: the rows of x stay in cache while filled
+        hi = min(lo + _GATHER_BLOCK, n)
+        rows = None if perm is None else perm[lo:hi]
+        for j, values in enumerate(x_columns):
+            x[lo:hi, j] = values[lo:hi] if rows is None else values[rows]
     if perm is not None:
         return x, y_values[perm]
     return x, np.ascontiguousarray(y_values) if y_values.flags.writeable else y_values.copy()
@@ -458,10 +471,12 @@ def cross_section_layout(
     *,
     time_level: Hashable | None = None,
     instrument_level: Hashable | None = None,
+    weights: np.ndarray | None = None,
 ) -> tuple[Layout, pd.Index]:
     """Lay out a long panel by date: one segment per datetime (its instruments' rows), for one
     regression per date. Returns the layout and the date of each segment (the time level's
-    values, not necessarily in time order); segment ``g``'s outputs go to position ``g``."""
+    values, not necessarily in time order); segment ``g``'s outputs go to position ``g``.
+    ``weights``: row weights in the caller's order (:func:`row_weights`), or None."""
     check_frame(data)
     time_pos, inst_pos = resolve_levels(data.index, time_level, instrument_level)
     check_time_level(data.index, time_pos)
@@ -474,5 +489,142 @@ def cross_section_layout(
     layout = Layout(
         x=x_rows, y=y_rows, offsets=offsets, xrow=_NO_ROWS, dest=_NO_ROWS, pdest=_NO_ROWS, times=_NO_ROWS,
         unit=1, n_out=len(dates), index=data.index, x_names=x_names, y_name=y_name,
+        weights=np.empty(0) if weights is None else np.ascontiguousarray(weights if order is None else weights[order]),
     )
     return layout, dates
+
+
+def row_weights(data: pd.DataFrame, weights: object) -> np.ndarray:
+    """Row weights (WLS) as float64 in the caller's row order, from a column label, a Series on
+    the frame's index (aligned by label) or an array with one value per row.
+
+    A weight that is zero, negative or NaN makes its row a missing row (the kernels leave it
+    out); an infinite weight is an error.
+    """
+    n = len(data)
+    if isinstance(weights, pd.Series):
+        if len(weights) != n:
+            raise PanelError(
+                f"weights has {len(weights)} values but the frame has {n} rows; pass a Series on "
+                "the frame's index (one weight per row) or the name of a column."
+            )
+        if not weights.index.equals(data.index):
+            try:
+                weights = weights.reindex(data.index)
+            except (ValueError, TypeError) as err:
+                raise PanelError(
+                    f"weights is not indexed like the frame ({err}); pass a Series on the frame's "
+                    "index, e.g. weights.reindex(df.index)."
+                ) from err
+        values = pd.to_numeric(weights, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        label = "weights"
+    elif isinstance(weights, Hashable) and not isinstance(weights, tuple | np.ndarray) and weights in data.columns:
+        label = f"weights column {weights!r}"
+        col = data[weights]
+        if not pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_complex_dtype(col.dtype):
+            raise NonNumericError(f"{label} has non-numeric dtype {col.dtype}; convert it with pd.to_numeric.")
+        values = col.to_numpy(dtype=np.float64, na_value=np.nan)
+    elif isinstance(weights, np.ndarray | list):
+        values = np.asarray(weights, dtype=np.float64)
+        label = "weights"
+        if values.shape != (n,):
+            raise PanelError(
+                f"weights has shape {values.shape} but the frame has {n} rows; pass one weight per row."
+            )
+    else:
+        raise MissingColumnError(
+            f"weights={weights!r} is not a column of the frame (columns: {list(data.columns)}), a "
+            "Series on its index or an array with one value per row."
+        )
+    infinite = np.isinf(values)
+    if infinite.any():
+        raise PanelError(
+            f"{label} holds {int(infinite.sum())} infinite value(s), first at "
+            f"{data.index[int(np.argmax(infinite))]}; weights must be finite (a zero, negative or "
+            "NaN weight makes its row missing)."
+        )
+    return np.ascontiguousarray(values)
+
+
+def with_weights(layout: Layout, weights: np.ndarray | None) -> Layout:
+    """The layout with row weights given in the caller's row order (moved to walk order)."""
+    if weights is None:
+        return layout
+    walk = weights if layout.dest.shape[0] == 0 else weights[layout.dest]
+    return dataclasses.replace(layout, weights=np.ascontiguousarray(walk, dtype=np.float64))
+
+
+def _column_labels(data: pd.DataFrame, names: Sequence[object]) -> list[Hashable]:
+    """Those of ``names`` that are column labels of ``data`` (a Series or an array is none)."""
+    found = []
+    for name in names:
+        if isinstance(name, pd.Series | pd.Index | np.ndarray | list | tuple) or name is None:
+            continue
+        try:
+            if name in data.columns:
+                found.append(name)
+        except TypeError:
+            continue
+    return found
+
+
+def default_yx(data: object, y: Hashable | None, x: object, exclude: Sequence[object]) -> tuple[object, object]:
+    """``y`` and ``x`` as given — or, when ``x`` is None and ``exclude`` names columns (a
+    weights or groups column), defaults that leave them out: ``y`` the last other column,
+    ``x`` every other one."""
+    if x is not None or not isinstance(data, pd.DataFrame):
+        return y, x
+    names = _column_labels(data, exclude)
+    if not names:
+        return y, x
+    others = [c for c in data.columns if c not in names]
+    y_name = (others[-1] if others else None) if y is None else y
+    return y_name, [c for c in others if c != y_name]
+
+
+def segment_layout(
+    data: pd.DataFrame,
+    y: Hashable | None,
+    x: Sequence[Hashable] | Hashable | None,
+    *,
+    by: Hashable,
+) -> tuple[Layout, pd.Index]:
+    """Lay out a frame by the values of ``by`` (an index level or a column): one segment per
+    value, in the rows' order within it, per-row outputs at the caller's rows. Returns the
+    layout and the value of each segment (sorted)."""
+    check_frame(data)
+    index = data.index
+    level_names = list(index.names)
+    if by in level_names and by is not None:
+        pos = level_names.index(by)
+        if isinstance(index, pd.MultiIndex):
+            codes, labels = np.asarray(index.codes[pos], dtype=np.int64), index.levels[pos]
+            if not labels.is_monotonic_increasing:
+                rank = np.empty(len(labels), dtype=np.int64)
+                rank[labels.argsort()] = np.arange(len(labels))
+                codes, labels = rank[codes], labels.sort_values()
+        else:
+            codes, labels = pd.factorize(index, sort=True)
+    elif by in data.columns:
+        codes, labels = pd.factorize(data[by], sort=True)
+    else:
+        raise PanelError(
+            f"by={by!r} is neither an index level ({level_names}) nor a column ({list(data.columns)}) "
+            "of the frame; pass by= with the name of the date level or column."
+        )
+    codes = np.asarray(codes, dtype=np.int64)
+    if (codes < 0).any():
+        raise PanelError(f"by={by!r} holds missing values (NaN/NaT); drop those rows.")
+    labels = pd.Index(labels, name=by)
+    y_name, x_names, y_values, x_columns = _frame_values(data, y, x, "drop")
+    narrow = codes.astype(np.uint16) if len(labels) <= 65_536 else codes
+    perm = np.argsort(narrow, kind="stable").astype(np.int64)
+    offsets = np.zeros(len(labels) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(codes, minlength=len(labels)), out=offsets[1:])
+    order = None if _is_identity(perm) else perm
+    x_rows, y_rows = _gather(y_values, x_columns, order)
+    layout = Layout(
+        x=x_rows, y=y_rows, offsets=offsets, xrow=_NO_ROWS, dest=_NO_ROWS if order is None else perm,
+        pdest=_NO_ROWS, times=_NO_ROWS, unit=1, n_out=len(data), index=data.index, x_names=x_names, y_name=y_name,
+    )
+    return layout, labels

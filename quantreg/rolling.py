@@ -16,7 +16,7 @@ import pandas as pd
 from quantreg import engine
 from quantreg.frames import INSTRUMENT_COL, TIME_COL, factor_input, panel_input
 from quantreg.options import MISSING_OPTIONS, check_choice, fit_options, window_spec
-from quantreg.panel import Layout, panel_layout
+from quantreg.panel import Layout, default_yx, panel_layout, row_weights, with_weights
 from quantreg.results import RollingOLSResult
 
 if TYPE_CHECKING:
@@ -38,6 +38,7 @@ def rolling_ols(
     missing: str | None = None,
     residual: str = "in_sample",
     halflife: float | None = None,
+    weights: Hashable | pd.Series | None = None,
     cov_type: str = "nonrobust",
     cov_kwds: Mapping[str, object] | None = None,
     use_t: bool | None = None,
@@ -97,6 +98,13 @@ def rolling_ols(
         Exponentially weighted least squares: the row ``a`` rows before the window's last
         row has weight ``0.5 ** (a / halflife)`` (age counted in rows, missing rows included).
         With a calendar window the age and the half-life are times (``halflife="30D"``).
+    weights : column label, Series or array, optional
+        Row weights: weighted least squares on every window, as statsmodels
+        ``RollingWLS(weights=...)`` (a column of ``data``, a Series on its index, or one value
+        per row). With ``halflife``, a row's weight is its row weight times its exponential
+        weight. A zero, negative or NaN weight makes the row a missing row (left out of every
+        window, status ``missing``); an infinite weight is an error. Not available with
+        ``factors=``.
     cov_type : {"nonrobust", "HC0", "HC1", "HAC"}, default "nonrobust"
         Covariance of each window's coefficients, as statsmodels ``OLS(...).fit(cov_type=...)``
         on that window's rows (see :mod:`quantreg.inference`); ``"HAC"`` needs
@@ -132,7 +140,8 @@ def rolling_ols(
     Each window's count, weighted means and centred cross-products of ``[x, y]`` are obtained
     by merging per-block partial statistics without subtraction (Chan, Golub & LeVeque), so
     price-level data lose no digits; slopes solve ``S_xx β = S_xy`` by Cholesky on the
-    column-scaled matrix and the intercept is ``ȳ − x̄ᵀβ``. With weights ``w`` (halflife):
+    column-scaled matrix and the intercept is ``ȳ − x̄ᵀβ``. With weights ``w`` (``weights``,
+    ``halflife`` or their product):
     ``SSR = Σ w e²``, ``s² = SSR / (nobs − k)``, ``llf = −n/2·(log(2π·SSR/n) + 1) + ½ Σ log w``,
     exactly as statsmodels ``WLS`` on the window.
 
@@ -156,7 +165,9 @@ def rolling_ols(
     )
     if factors is not None:
         factors = factor_input(factors, time_col)
+    y, x = default_yx(data, y, x, [weights])
     layout, given_missing = _layout(data, y, x, window, factors, missing, time_level, instrument_level, explicit)
+    layout = _weighted(layout, data, weights, factors)
     options = fit_options(
         layout, window=window, min_nobs=min_nobs, add_constant=add_constant, expanding=expanding,
         missing=given_missing, residual=residual, halflife=halflife, cov_type=cov_type, cov_kwds=cov_kwds,
@@ -181,6 +192,7 @@ def rolling_resid(
     missing: str | None = None,
     residual: str = "in_sample",
     halflife: float | None = None,
+    weights: Hashable | pd.Series | None = None,
     time_level: Hashable | None = None,
     instrument_level: Hashable | None = None,
     time_col: Hashable = TIME_COL,
@@ -209,7 +221,9 @@ def rolling_resid(
     )
     if factors is not None:
         factors = factor_input(factors, time_col)
+    y, x = default_yx(data, y, x, [weights])
     layout, given_missing = _layout(data, y, x, window, factors, missing, time_level, instrument_level, explicit)
+    layout = _weighted(layout, data, weights, factors)
     options = fit_options(
         layout, window=window, min_nobs=min_nobs, add_constant=add_constant, expanding=expanding,
         missing=given_missing, residual=residual, halflife=halflife,
@@ -220,6 +234,15 @@ def rolling_resid(
         frame = layout.wide
         return pd.DataFrame(output.resid.reshape(frame.shape), index=frame.index, columns=frame.columns, copy=False)
     return origin.panel(pd.Series(output.resid, index=layout.index, name="residual", copy=False))
+
+
+def _weighted(layout: Layout, data, weights, factors) -> Layout:
+    """The layout with the row weights, if any (validated against ``data``)."""
+    if weights is None:
+        return layout
+    if factors is not None:
+        raise ValueError("weights= does not combine with factors=; broadcast the factors onto the panel instead.")
+    return with_weights(layout, row_weights(data, weights))
 
 
 def _layout(

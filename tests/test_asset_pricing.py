@@ -402,3 +402,42 @@ def test_accessor_methods():
     two = panel.quantreg.two_pass(y="ret", factors=["mkt", "hml"], window=12)
     pd.testing.assert_frame_equal(two.betas, two_pass(panel, y="ret", factors=["mkt", "hml"], window=12).betas)
     assert isinstance(two, TwoPassResult)
+
+
+@pytest.mark.parametrize("cov", [dict(), dict(cov_type="kernel", bandwidth=2)])
+def test_two_pass_shanken_by_hand(cov):
+    """Shanken (1992): c = 1 + λ'Σ_f⁻¹λ; Var(λ_j) = c·V_FM,jj + Σ_f,jj/T; Var(const) = c·V_FM,00,
+    computed here from the returned pieces and the factor columns (ddof=1 over the periods used)."""
+    df = factor_panel(nan_frac=0.03)
+    plain = two_pass(df, y="ret", factors=["mkt", "hml"], window=12, **cov)
+    res = two_pass(df, y="ret", factors=["mkt", "hml"], window=12, shanken=True, **cov)
+    pd.testing.assert_series_equal(res.params, plain.params)
+    used = res.fama_macbeth.status_by_period.index[res.fama_macbeth.status_by_period == "ok"]
+    f = df[["mkt", "hml"]].groupby(level="datetime").first().loc[used].to_numpy()
+    sigma = np.cov(f, rowvar=False, ddof=1)
+    np.testing.assert_allclose(res.factor_cov.to_numpy(), sigma, rtol=1e-14)
+    lam = res.params[["mkt", "hml"]].to_numpy()
+    c = 1.0 + lam @ np.linalg.inv(sigma) @ lam
+    assert abs(res.shanken_c - c) < 1e-12
+    v = np.diag(plain.fama_macbeth.cov_params.to_numpy())
+    t_used = len(used)
+    expected = np.sqrt([c * v[0], c * v[1] + sigma[0, 0] / t_used, c * v[2] + sigma[1, 1] / t_used])
+    np.testing.assert_allclose(res.bse.to_numpy(), expected, rtol=1e-12)
+    np.testing.assert_allclose(res.tvalues.to_numpy(), res.params.to_numpy() / expected, rtol=1e-12)
+    from scipy import stats as sps
+
+    p = 2 * sps.t.sf(np.abs(res.params.to_numpy() / expected), t_used - 1)
+    np.testing.assert_allclose(res.pvalues.to_numpy(), p, rtol=1e-10)
+    table = res.summary()
+    assert table.attrs["correction"].startswith("Shanken (1992)")
+    np.testing.assert_allclose(table["std err"].to_numpy(), expected, rtol=1e-12)
+    assert "Shanken (1992)" in str(res) and "none (Fama-MacBeth" in str(plain)
+    # shanken=False is unchanged
+    pd.testing.assert_series_equal(plain.bse, plain.fama_macbeth.bse)
+    assert plain.summary().drop(columns=[]).equals(plain.fama_macbeth.summary())
+    assert np.isnan(plain.shanken_c)
+
+
+def test_two_pass_shanken_must_be_bool():
+    with pytest.raises(ValueError, match="The 'shanken' parameter must be a bool"):
+        two_pass(factor_panel(), y="ret", factors=["mkt"], window=12, shanken="yes")

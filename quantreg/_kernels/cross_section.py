@@ -1,10 +1,11 @@
 """The cross-section finisher: one least-squares fit per segment (a date's assets), for
-Fama-MacBeth (numba, no pandas).
+cross-sectional regressions and Fama-MacBeth (numba, no pandas).
 
 Each segment's statistics are its whole-segment window of the one walk
 (:mod:`quantreg._kernels.walk`: a single backward pass, exact on any level of data) and are
 solved by the one solver (:func:`quantreg._kernels.linalg.solve_chunk`, same tolerances and
-status as the rolling fits). Rows with a NaN in ``y`` or any regressor are left out.
+status as the rolling fits). Rows with a NaN in ``y`` or any regressor, or a row weight that
+is not positive, are left out.
 """
 
 from __future__ import annotations
@@ -20,16 +21,23 @@ from quantreg._kernels.walk import CHUNK, INVALID_BEFORE, MEAN, WEIGHT, begin_se
 @jit()
 def cross_section_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, outs, ws):
     """Least squares of each segment ``g`` in ``first … last − 1`` on its complete rows
-    (``opts``: a window as long as any segment, unweighted; ``opts.add_const``; ``dest``,
+    (``opts``: a window as long as any segment, no exponential weights; ``opts.add_const``;
     ``pdest`` and ``times`` are not used).
 
-    ``outs = (coef, stats, nobs, status)``, row ``g``: ``coef`` ``[intercept,] β`` (NaN unless
-    solved), ``stats`` ``[SSR, TSS]`` (TSS centred with an intercept, raw without), ``nobs``
-    the complete rows, ``status``: :data:`~quantreg._kernels.linalg.OK`, ``MISSING`` (no
-    complete row), ``WARMUP`` (fewer complete rows than coefficients) or ``RANK_DEFICIENT``
-    (an ill-conditioned cross-section is solved all the same: it is one fit, not a window).
+    ``outs = (coef, stats, nobs, status, resid, fitted)``, row ``g``: ``coef`` ``[intercept,] β``
+    (NaN unless solved), ``stats`` ``[SSR, TSS]`` (TSS centred with an intercept, raw without;
+    weighted by ``opts.row_weights`` when given), ``nobs`` the complete rows, ``status``:
+    :data:`~quantreg._kernels.linalg.OK`, ``MISSING`` (no complete row), ``WARMUP`` (fewer
+    complete rows than coefficients) or ``RANK_DEFICIENT`` (an ill-conditioned cross-section is
+    solved all the same: it is one fit, not a window). ``resid`` and ``fitted`` (empty: not
+    written) get every row's residual ``y − ŷ`` and fitted value ``ŷ = ȳ + (x − x̄)ᵀβ`` (``xᵀβ``
+    without an intercept) at ``dest[row]`` (the row itself when ``dest`` is empty): NaN in the
+    segments not solved, and where the row's own ``y`` (residual) or ``x`` is NaN.
     """
-    coef, stats, nobs, status = outs
+    coef, stats, nobs, status, resid, fitted = outs
+    write_rows = resid.shape[0] > 0
+    identity_dest = dest.shape[0] == 0
+    identity_x = xrow.shape[0] == 0
     k = x.shape[1]
     p = k + 1
     add_const = opts.add_const
@@ -37,7 +45,7 @@ def cross_section_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, o
     seg, segf, front, work, cur, istate, rec, sol, state, need = ws
     _, b0, s0, _, _, _, _, _ = solution_rows(k)
     for g in range(first, last):
-        start, length = begin_segment(x, xrow, y, offsets, g, times, opts.window, opts.span, opts.lam, seg, segf,
+        start, length = begin_segment(x, xrow, y, offsets, g, times, opts.window, opts.span, opts.lam, opts.row_weights, seg, segf,
                                       istate)
         count = length - seg[INVALID_BEFORE, length]
         nobs[g] = count
@@ -45,6 +53,11 @@ def cross_section_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, o
             coef[g, j] = np.nan
         stats[g, 0] = np.nan
         stats[g, 1] = np.nan
+        if write_rows:
+            for t in range(length):
+                d = start + t if identity_dest else dest[start + t]
+                resid[d] = np.nan
+                fitted[d] = np.nan
         if count == 0:
             status[g] = MISSING
             continue
@@ -77,3 +90,14 @@ def cross_section_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, o
             intercept -= sol[b0 + j, c] * rec[MEAN + j, c]
         if add_const:
             coef[g, 0] = intercept
+        if write_rows:  # ŷ as ȳ + (x − x̄)ᵀβ, so that level data stay exact
+            for t in range(length):
+                row = start + t
+                xr = row if identity_x else xrow[row]
+                value = mean_y if add_const else 0.0
+                for j in range(k):
+                    centre = rec[MEAN + j, c] if add_const else 0.0
+                    value += sol[b0 + j, c] * (x[xr, j] - centre)
+                d = row if identity_dest else dest[row]
+                fitted[d] = value
+                resid[d] = y[row] - value

@@ -40,7 +40,7 @@ def diagnostics_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opt
     skip = np.empty(k, dtype=np.bool_)
     full_rank = k + (1 if add_const else 0)
     for g in range(first, last):
-        start, length = begin_segment(x, xrow, y, offsets, g, times, opts.window, opts.span, opts.lam, seg, segf,
+        start, length = begin_segment(x, xrow, y, offsets, g, times, opts.window, opts.span, opts.lam, opts.row_weights, seg, segf,
                                       istate)
         for t0 in range(0, length, CHUNK):
             t1 = min(t0 + CHUNK, length)

@@ -25,6 +25,7 @@ from quantreg._kernels.refine import refine_chunk
 from quantreg._kernels.walk import (
     CHUNK,
     INVALID_BEFORE,
+    LOGW_BEFORE,
     MEAN,
     POS,
     POS_BEFORE,
@@ -72,7 +73,7 @@ def fit_chunk(x, xrow, y, offsets, times, g, t0, opts, want_inverse, seg, segf, 
     start = offsets[g]
     length = offsets[g + 1] - start
     if t0 == 0:
-        begin_segment(x, xrow, y, offsets, g, times, opts.window, opts.span, opts.lam, seg, segf, istate)
+        begin_segment(x, xrow, y, offsets, g, times, opts.window, opts.span, opts.lam, opts.row_weights, seg, segf, istate)
     t1 = min(t0 + CHUNK, length)
     window_states(seg, t0, t1, opts, state, need)
     k = x.shape[1]
@@ -94,7 +95,8 @@ def ols_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, outs,
     (calendar windows only, else empty); ``opts``: :class:`quantreg._kernels.options.Options`.
     ``outs = (resid, fitted, nobs, status, params, bse, stats)`` are written in place: NaN where
     not estimated; ``fitted`` and ``nobs`` may be empty (not written), and so are ``params``,
-    ``bse`` and ``stats`` (columns: SSR, centred TSS, uncentred TSS, Σ log w) unless
+    ``bse`` and ``stats`` (columns: SSR, centred TSS, uncentred TSS, Σ log w — of the product
+    of the exponential and the row weights) unless
     ``opts.full``. Standard errors are the nonrobust ones (:mod:`.sandwich` overwrites them).
     """
     resid, fitted, nobs, status, params, bse, stats = outs
@@ -105,6 +107,7 @@ def ols_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, outs,
     kp = k + 1 if add_const else k
     full = opts.full
     log_lam = math.log(opts.lam)
+    has_rw = opts.row_weights.shape[0] > 0
     _, b0, s0, _, i0, fit, _, _ = solution_rows(k)
     prev_beta = np.empty(k)
     prev_mean = np.empty(p)
@@ -188,3 +191,5 @@ def ols_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, outs,
                 stats[q, 1] = rec[cy, c]
                 stats[q, 2] = rec[cy, c] + rec[WEIGHT, c] * mean_y * mean_y
                 stats[q, 3] = (count * seg[POS, t] - (segf[POS_BEFORE, t + 1] - segf[POS_BEFORE, s])) * log_lam
+                if has_rw:  # Σ log of the row weights of the window's valid rows
+                    stats[q, 3] += segf[LOGW_BEFORE, t + 1] - segf[LOGW_BEFORE, s]

@@ -22,7 +22,9 @@ class Options(NamedTuple):
     weights per row or time unit (1: unweighted); ``out_of_sample``: predict each row with the
     previous row's coefficients; ``full``: write coefficients, standard errors and statistics,
     not only residuals; ``cov_code``: the covariance (:mod:`quantreg._kernels.sandwich`);
-    ``use_correction``: HAC small-sample factor; ``kernel_weights``: HAC lag weights.
+    ``use_correction``: HAC small-sample factor; ``kernel_weights``: HAC lag weights;
+    ``row_weights``: the weight of every walk row (WLS; multiplies the exponential weights), or
+    empty for none — a row whose weight is not positive (or NaN) is a missing row.
     """
 
     window: int
@@ -37,3 +39,4 @@ class Options(NamedTuple):
     cov_code: int
     use_correction: bool
     kernel_weights: np.ndarray
+    row_weights: np.ndarray

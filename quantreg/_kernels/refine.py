@@ -37,7 +37,7 @@ from quantreg._kernels.linalg import (
     REFINE,
     solution_rows,
 )
-from quantreg._kernels.walk import MEAN, STARTS, STEPS, VALID, WEIGHT, cov_at
+from quantreg._kernels.walk import MEAN, RW, STARTS, STEPS, VALID, WEIGHT, cov_at
 
 
 @jit()
@@ -57,7 +57,7 @@ def constant_column(rec, col, j, k, add_const):
 def window_qr(x, xrow, y, start, seg, segf, t, k, add_const, weighted, skip, r, row_buf, shift, centre):
     """``R`` (into ``r``, ``(k + 1) × (k + 1)``, upper triangular, ``y`` the last column) of the
     window of segment row ``t`` (rows ``seg[STARTS, t] … t`` that are complete, weighted by
-    ``lam ** age`` when ``weighted``), centred with an intercept; regressors with ``skip[j]``
+    their row weight ``segf[RW, j]`` times ``lam ** age`` when ``weighted``), centred with an intercept; regressors with ``skip[j]``
     are left out (their column of ``R`` is zero). Scratch (``k + 1`` each): ``row_buf``,
     ``shift``, ``centre`` (the mean is ``shift + centre``, kept apart so that no digit of the
     spread is lost to the level)."""
@@ -85,10 +85,11 @@ def window_qr(x, xrow, y, start, seg, segf, t, k, add_const, weighted, skip, r, 
             if seg[VALID, j]:
                 row = start + j
                 xr = row if identity else xrow[row]
+                w_row = weight * segf[RW, j]
                 for c in range(k):
-                    row_buf[c] += weight * (x[xr, c] - shift[c])
-                row_buf[k] += weight * (y[row] - shift[k])
-                total += weight
+                    row_buf[c] += w_row * (x[xr, c] - shift[c])
+                row_buf[k] += w_row * (y[row] - shift[k])
+                total += w_row
             if weighted:
                 weight *= segf[STEPS, j]
         for a in range(p):
@@ -98,7 +99,7 @@ def window_qr(x, xrow, y, start, seg, segf, t, k, add_const, weighted, skip, r, 
         if seg[VALID, j]:
             row = start + j
             xr = row if identity else xrow[row]
-            root = math.sqrt(weight)
+            root = math.sqrt(weight * segf[RW, j])
             for c in range(k):
                 row_buf[c] = 0.0 if skip[c] else root * ((x[xr, c] - shift[c]) - centre[c])
             row_buf[k] = root * ((y[row] - shift[k]) - centre[k])
@@ -144,13 +145,14 @@ def correct_solution(x, xrow, y, start, seg, segf, t, k, weighted, skip, r, shif
         if seg[VALID, j]:
             row = start + j
             xr = row if identity else xrow[row]
+            w_row = weight * segf[RW, j]
             e = (y[row] - shift[k]) - centre[k]
             for a in range(k):
                 if not skip[a]:
                     e -= beta[a] * ((x[xr, a] - shift[a]) - centre[a])
             for a in range(k):
                 if not skip[a]:
-                    g[a] += weight * ((x[xr, a] - shift[a]) - centre[a]) * e
+                    g[a] += w_row * ((x[xr, a] - shift[a]) - centre[a]) * e
         if weighted:
             weight *= segf[STEPS, j]
     for i in range(k):  # Rᵀ v = g

@@ -24,7 +24,7 @@ import numpy as np
 from quantreg._kernels._jit import jit
 from quantreg._kernels.linalg import OK, inverse_matrix, solution_rows
 from quantreg._kernels.ols import fit_chunk
-from quantreg._kernels.walk import CHUNK, MEAN, POS, STARTS, VALID, WEIGHT
+from quantreg._kernels.walk import CHUNK, MEAN, POS, RW, STARTS, VALID, WEIGHT
 
 NONROBUST = 0
 HC0 = 1
@@ -34,14 +34,14 @@ HAC = 3
 
 @jit()
 def robust_variances(
-    x, xrow, y, start, lo, hi, valid, pos, lam, beta, rec, col, k, add_const, cov_code,
+    x, xrow, y, start, lo, hi, valid, pos, lam, row_weight, beta, rec, col, k, add_const, cov_code,
     kernel_weights, use_correction, h_inv, scores, meat, lagged, out,
 ):
     """Diagonal of the robust covariance of ``[c, β]`` (or ``β``) for the window of segment
     rows ``lo … hi`` whose record is ``rec[:, col]`` and slopes ``beta[:, 0]``.
 
     Segment row ``j`` is data row ``start + j`` (regressors at ``x[xrow[row]]``, or ``x[row]``
-    when ``xrow`` is empty); ``pos`` gives the weights ``lam ** (pos[hi] − pos[j])``; ``h_inv``
+    when ``xrow`` is empty); the weights are ``row_weight[j] · lam ** (pos[hi] − pos[j])``; ``h_inv``
     is ``S⁻¹`` (:func:`quantreg._kernels.linalg.inverse_matrix`). Scratch: ``scores``
     ``(≥ hi − lo + 1, k + 1)``, ``meat`` ``(k + 1, k + 1)``, ``lagged`` ``(k + 1)``.
     """
@@ -54,7 +54,7 @@ def robust_variances(
             continue
         row = start + j
         xr = row if xrow.shape[0] == 0 else xrow[row]
-        weight = lam ** (pos[hi] - pos[j]) if lam != 1.0 else 1.0
+        weight = (lam ** (pos[hi] - pos[j]) if lam != 1.0 else 1.0) * row_weight[j]
         if add_const:
             e = y[row] - mean_y
             for c in range(k):
@@ -149,7 +149,7 @@ def sandwich_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, 
                     beta[j, 0] = sol[b0 + j, c]
                 inverse_matrix(sol, c, k, h_inv)
                 robust_variances(
-                    x, xrow, y, start, seg[STARTS, t], t, seg[VALID], seg[POS], opts.lam, beta, rec, c, k, add_const,
+                    x, xrow, y, start, seg[STARTS, t], t, seg[VALID], seg[POS], opts.lam, segf[RW], beta, rec, c, k, add_const,
                     opts.cov_code, opts.kernel_weights, opts.use_correction, h_inv, scores, meat, lagged, variances,
                 )
                 q = pdest[row] if pdest.shape[0] > 0 else (dest[row] if dest.shape[0] > 0 else row)

@@ -48,7 +48,7 @@ def select_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, ou
     prev_coef = np.empty(k)
     prev_mean = np.empty(p)
     for g in range(first, last):
-        start, length = begin_segment(x, xrow, y, offsets, g, times, opts.window, opts.span, opts.lam, seg, segf,
+        start, length = begin_segment(x, xrow, y, offsets, g, times, opts.window, opts.span, opts.lam, opts.row_weights, seg, segf,
                                       istate)
         prev_ok = False
         for t0 in range(0, length, CHUNK):

@@ -35,7 +35,9 @@ Row ``t``'s window is ``front[starts[t]] ⊕ back[t]``: amortised O(p²) per row
 expanding and calendar windows alike, each window as exact as a two-pass computation on its
 own rows. Exponential weights ``lam ** age`` are carried by scaling: the front's records are
 weighted relative to their last row ``flip − 1`` and aged by ``φ`` at the merge, the back
-relative to the current row.
+relative to the current row. Row weights (WLS) multiply them: row ``j`` enters with weight
+``row_weight_j · lam ** age_j`` (``segf[RW]``; 1 without row weights, so the unweighted walk is
+unchanged to the bit).
 
 **Chunks.** :func:`walk_chunk` produces the window records of rows ``t0 … t1 − 1`` at once, as
 the columns of an ``(record_size(p), CHUNK_COLS)`` buffer, so that finishers solve a chunk of
@@ -46,7 +48,7 @@ are skipped (the walk catches up at the next needed one); their columns hold uns
 **Scratch.** A walk needs a handful of arrays, allocated once per kernel call by the engine
 (:func:`quantreg.engine.workspace`) and passed flat — numba compiles nested tuples of arrays
 slowly: ``seg`` (int64, 4 rows) and ``segf`` (float64, 2 rows) describe the current segment
-(:func:`segment_setup`); ``front`` holds the suffix records; ``work`` the back records, the
+(:func:`begin_segment`); ``front`` holds the suffix records; ``work`` the back records, the
 merge's scratch and per-row factors; ``cur`` the record being accumulated, one row of data and
 the front's age factor; ``istate`` the walk's position (:data:`FLIP`, :data:`BASE`,
 :data:`LAST`) and each chunk row's front column.
@@ -70,20 +72,23 @@ CHUNK_COLS = CHUNK + 8
 WEIGHT = 0
 MEAN = 1
 
-# rows of ``seg`` (int64) and ``segf`` (float64), see segment_setup
+# rows of ``seg`` (int64) and ``segf`` (float64), see begin_segment
 STARTS = 0
 POS = 1
 INVALID_BEFORE = 2
 VALID = 3
 POS_BEFORE = 0
 STEPS = 1
+RW = 2
+LOGW_BEFORE = 3
 
-# ``istate``: the flip row, the row of front column 0, the last row in the back, then per chunk
-# row the front column of its window
+# ``istate``: the flip row, the row of front column 0, the last row in the back, the segment's
+# length, then per chunk row the front column of its window
 FLIP = 0
 BASE = 1
 LAST = 2
-IDX = 3
+SEG_LEN = 3
+IDX = 4
 
 
 @jit()
@@ -99,18 +104,23 @@ def cov_at(p: int, a: int) -> int:
 
 
 @jit()
-def begin_segment(x, xrow, y, offsets, g, times, window, span, lam, seg, segf, istate):
+def begin_segment(x, xrow, y, offsets, g, times, window, span, lam, row_weights, seg, segf, istate):
     """Start segment ``g``: describe it in ``seg`` and ``segf``, reset the walk (``istate``),
     return its first data row and its length. ``times``: all walk rows' time units (calendar
-    windows), or empty. For each segment row ``t``:
+    windows), or empty; ``row_weights``: all walk rows' weights, or empty (every weight 1).
+    For each segment row ``t``:
 
     - ``seg[STARTS, t]``: first row of its window: ``max(0, t − window + 1)`` (``span == 0``),
       or the first row with ``times[t] − span < times[j]`` (calendar windows);
       ``seg[POS, t]``: ``t``, or ``times[t] − times[0]`` (ages of the weights);
-    - ``seg[VALID, t]``: 1 when y and every regressor of the row are non-NaN;
+    - ``seg[VALID, t]``: 1 when y and every regressor of the row are non-NaN and its row
+      weight is positive (a NaN, zero or negative weight makes the row missing);
     - ``seg[INVALID_BEFORE, t]``, ``segf[POS_BEFORE, t]``: invalid rows and Σ ``pos`` of valid
       rows before ``t`` (the missing count and the age sum of any window);
-    - ``segf[STEPS, t] = lam ** (pos[t] − pos[t − 1])``, the factor that ages weights by one row.
+    - ``segf[STEPS, t] = lam ** (pos[t] − pos[t − 1])``, the factor that ages weights by one row;
+    - ``segf[RW, t]``: the row's weight (1 without row weights), which multiplies its
+      exponential weight, and ``segf[LOGW_BEFORE, t]``: Σ log of the row weights of the valid
+      rows before ``t`` (0 without row weights).
     """
     start = offsets[g]
     length = offsets[g + 1] - start
@@ -118,10 +128,13 @@ def begin_segment(x, xrow, y, offsets, g, times, window, span, lam, seg, segf, i
     istate[FLIP] = 0
     istate[BASE] = 0
     istate[LAST] = -1
+    istate[SEG_LEN] = length
     k = x.shape[1]
     identity = xrow.shape[0] == 0
+    has_rw = row_weights.shape[0] > 0
     seg[INVALID_BEFORE, 0] = 0
     segf[POS_BEFORE, 0] = 0.0
+    segf[LOGW_BEFORE, 0] = 0.0
     first = 0
     for t in range(length):
         if span > 0:
@@ -139,6 +152,13 @@ def begin_segment(x, xrow, y, offsets, g, times, window, span, lam, seg, segf, i
         for c in range(k):
             if math.isnan(x[xr, c]):
                 ok = False
+        rw = 1.0
+        if has_rw:
+            rw = row_weights[row]
+            if not rw > 0.0:
+                ok = False
+        segf[RW, t] = rw
+        segf[LOGW_BEFORE, t + 1] = segf[LOGW_BEFORE, t] + (math.log(rw) if ok and has_rw else 0.0)
         seg[VALID, t] = 1 if ok else 0
         seg[INVALID_BEFORE, t + 1] = seg[INVALID_BEFORE, t] + (0 if ok else 1)
         segf[POS_BEFORE, t + 1] = segf[POS_BEFORE, t] + (pos if ok else 0)
@@ -172,6 +192,7 @@ def walk_chunk(x, xrow, y, start, seg, segf, t0, t1, need, weighted, front, work
             continue
         s = seg[STARTS, t]
         rebuild = s >= istate[FLIP]
+        final = t == istate[SEG_LEN] - 1
         if rebuild:  # the front is used up: records of rows j … t for every j of this window
             first, stop, step = t, s - 1, -1
             last_needed = t
@@ -212,13 +233,14 @@ def walk_chunk(x, xrow, y, start, seg, segf, t0, t1, need, weighted, front, work
                     cur[WEIGHT] *= step_j
                     for e in range(MEAN + p, size):
                         cur[e] *= step_j
-            if seg[VALID, j]:  # weighted Welford update of cur with row j
+            if seg[VALID, j]:  # weighted Welford update of cur with row j (weight: exponential × row)
                 row = start + j
                 xr = row if identity else xrow[row]
+                w_row = weight * segf[RW, j]
                 w_old = cur[WEIGHT]
-                w_new = w_old + weight
+                w_new = w_old + w_row
                 cur[WEIGHT] = w_new
-                ratio = weight / w_new
+                ratio = w_row / w_new
                 factor = w_old * ratio
                 for c in range(k):  # the (shifted) row minus the current means
                     cur[z0 + c] = (x[xr, c] - cur[shift0 + c]) - cur[MEAN + c]
@@ -233,8 +255,9 @@ def walk_chunk(x, xrow, y, start, seg, segf, t0, t1, need, weighted, front, work
                         e += 1
             if rebuild:
                 col = j - s
-                for e in range(size):
-                    front[e, col] = cur[e]
+                if col == 0 or not final:  # the segment's last row: no later window reads the others
+                    for e in range(size):
+                        front[e, col] = cur[e]
             elif j >= t0:
                 col = j - t0
                 for e in range(size):
