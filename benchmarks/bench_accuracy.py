@@ -42,31 +42,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C  # (puts the repository root on sys.path)
 
 import numpy as np
-import pandas as pd
 
 SCRIPT = "bench_accuracy.py"
-NIST_DIR = C.ROOT / "tests" / "data" / "nist"
-#: Digits each NIST dataset must reach (lstsq / statsmodels QR minus 0.5).
-NIST_TARGETS = {
-    "Wampler1": 8.8, "Wampler2": 9.7, "Wampler3": 8.6, "Wampler4": 7.3, "Wampler5": 5.4, "Filip": 7.6,
-    "Longley": 10.4, "Norris": 11.6, "Pontius": 11.7, "NoInt1": 14.0, "NoInt2": 14.0,
-}
-
-
-def digits(estimate, certified) -> float:
-    estimate = np.asarray(estimate, dtype=float)
-    if not np.isfinite(estimate).all():
-        return float("nan")
-    error = np.abs(estimate - certified) / np.where(certified != 0, np.abs(certified), 1.0)
-    return float(np.min(np.minimum(-np.log10(np.maximum(error, 1e-300)), 15.0)))
-
-
-def one_instrument(X: np.ndarray, y: np.ndarray) -> pd.DataFrame:
-    n = len(y)
-    index = pd.MultiIndex.from_arrays(
-        [pd.date_range("2000-01-01", periods=n, freq="D"), np.repeat("A", n)], names=["datetime", "instrument"]
-    )
-    return pd.DataFrame(np.column_stack([X, y]), index=index, columns=[*(f"x{j}" for j in range(X.shape[1])), "y"])
+sys.path.insert(0, str(C.ROOT / "tests"))
+from references import NIST_DIGITS, digits, load_nist, one_instrument  # noqa: E402  (shared with the tests)
 
 
 # --------------------------------------------------------------------------------- 1. NIST
@@ -76,16 +55,8 @@ def bench_nist(report: C.Report) -> None:
     import quantreg
 
     rows = []
-    for name, target in NIST_TARGETS.items():
-        data = json.loads((NIST_DIR / f"{name}.json").read_text())
-        y = np.array(data["y"], dtype=float)
-        if data["design"] == "poly":
-            x = np.array(data["x"], dtype=float)
-            X = np.column_stack([x**j for j in range(1, data["degree"] + 1)])
-        else:
-            X = np.array(data["X"], dtype=float)
-        certified = np.array([float(v) for v in data["params"]])
-        intercept = bool(data["intercept"])
+    for name, target in NIST_DIGITS.items():
+        X, y, certified, _, intercept = load_nist(name)
         n = len(y)
         one = quantreg.rolling_ols(one_instrument(X, y), y="y", window=n, add_constant=intercept)
         rng = np.random.default_rng(0)

@@ -2,6 +2,8 @@
 
 Each public function maps to references that share none of its code:
 
+- certified values: the NIST StRD linear datasets (:func:`load_nist`, :data:`NIST_DIGITS`,
+  :func:`digits`), read by ``tests/test_accuracy.py`` and ``benchmarks/bench_accuracy.py``;
 - ``rolling_ols`` → :func:`lstsq_rolling` (one ``numpy.linalg.lstsq`` per window, weights by
   ``sqrt(w)`` row scaling), :func:`statsmodels_rolling` (statsmodels ``RollingOLS`` per
   instrument), :func:`statsmodels_window` (statsmodels ``OLS``/``WLS`` on one window),
@@ -10,7 +12,9 @@ Each public function maps to references that share none of its code:
 
 from __future__ import annotations
 
+import json
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -166,3 +170,44 @@ def statsmodels_window(X: np.ndarray, y: np.ndarray, weights: np.ndarray | None 
     if weights is None:
         return sm.OLS(y, X).fit()
     return sm.WLS(y, X, weights=weights).fit()
+
+
+# --- NIST StRD ------------------------------------------------------------------------------------
+NIST = Path(__file__).parent / "data" / "nist"
+
+#: Digits each dataset must reach: what numpy's lstsq / statsmodels' QR reach, minus 0.5.
+NIST_DIGITS = {
+    "Wampler1": 8.8, "Wampler2": 9.7, "Wampler3": 8.6, "Wampler4": 7.3, "Wampler5": 5.4,
+    "Filip": 7.6, "Longley": 10.4, "Norris": 11.6, "Pontius": 11.7, "NoInt1": 14.0, "NoInt2": 14.0,
+}
+
+
+def load_nist(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:
+    """Regressors, y, certified coefficients and their certified standard deviations."""
+    data = json.loads((NIST / f"{name}.json").read_text())
+    y = np.array(data["y"], dtype=float)
+    if data["design"] == "poly":
+        x = np.array(data["x"], dtype=float)
+        X = np.column_stack([x**j for j in range(1, data["degree"] + 1)])
+    else:
+        X = np.array(data["X"], dtype=float)
+    params = np.array([float(v) for v in data["params"]])
+    sd = np.array([float(v) for v in data["param_sd"]])
+    return X, y, params, sd, bool(data["intercept"])
+
+
+def digits(estimate: np.ndarray, certified: np.ndarray) -> float:
+    """The smallest log relative error (correct significant digits, at most 15) over entries."""
+    estimate = np.asarray(estimate, dtype=float)
+    if not np.isfinite(estimate).all():
+        return float("nan")
+    error = np.abs(estimate - certified) / np.where(certified != 0, np.abs(certified), 1.0)
+    return float(np.min(np.minimum(-np.log10(np.maximum(error, 1e-300)), 15.0)))
+
+
+def one_instrument(X: np.ndarray, y: np.ndarray) -> pd.DataFrame:
+    n = len(y)
+    index = pd.MultiIndex.from_arrays(
+        [pd.date_range("2000-01-01", periods=n, freq="D"), np.repeat("A", n)], names=["datetime", "instrument"]
+    )
+    return pd.DataFrame(np.column_stack([X, y]), index=index, columns=[*(f"x{j}" for j in range(X.shape[1])), "y"])
