@@ -21,6 +21,7 @@ import pandas as pd
 
 from quantreg import engine
 from quantreg.exceptions import MissingColumnError, PanelError, RankDeficientWindowWarning
+from quantreg.frames import is_polars
 from quantreg.options import check_bool, check_int
 from quantreg.panel import Layout, default_yx, row_weights, segment_layout, with_weights
 
@@ -145,8 +146,10 @@ def cross_sectional_ols(
     Parameters
     ----------
     data : DataFrame
-        Rows in any order: a panel on a (datetime, instrument) MultiIndex, or a flat frame with
-        a ``by`` column.
+        Rows in any order: a panel on a (datetime, instrument) MultiIndex, a flat pandas frame
+        with a ``by`` column, or a polars ``DataFrame``/``LazyFrame`` with one (read through
+        Arrow; per-row outputs are then on the rows' positions, and
+        :func:`cross_sectional_resid` returns a polars frame).
     y : column label, optional
         Regressand; default: the last column (other than ``weights``/``groups`` columns).
     x : column label or list of labels, optional
@@ -208,6 +211,8 @@ def cross_sectional_ols(
     add_constant = check_bool("add_constant", add_constant)
     if min_nobs is not None:
         min_nobs = check_int("min_nobs", min_nobs, 1)
+    if is_polars(data):
+        data = _polars_to_pandas(data)
     y, x = default_yx(data, y, x, [weights, groups])
     layout, dates = segment_layout(data, y, x, by=by)
     if weights is not None:
@@ -273,6 +278,8 @@ def cross_sectional_resid(
 ) -> pd.Series:
     """The residuals of :func:`cross_sectional_ols` (same arguments), a Series named
     ``residual`` on the caller's index: ``y`` neutralised to ``x`` (and ``groups``) per date.
+    From a polars frame: a polars frame of the ``by`` (and ``instrument``) column and
+    ``residual``, in the input's row order.
 
     Examples
     --------
@@ -283,9 +290,23 @@ def cross_sectional_resid(
     >>> quantreg.cross_sectional_resid(df, "signal", [], groups="industry").tolist()
     [-1.0, 1.0, -2.0, 2.0]
     """
-    return cross_sectional_ols(
-        data, y, x, by=by, groups=groups, weights=weights, add_constant=add_constant, min_nobs=min_nobs,
+    frame = _polars_to_pandas(data) if is_polars(data) else None
+    resid = cross_sectional_ols(
+        data if frame is None else frame, y, x, by=by, groups=groups, weights=weights, add_constant=add_constant,
+        min_nobs=min_nobs,
     ).resid
+    if frame is None:
+        return resid
+    import polars as pl
+
+    keys = [c for c in (by, "instrument") if c in frame.columns]
+    return pl.from_pandas(frame[keys].assign(residual=resid.to_numpy()))
+
+
+def _polars_to_pandas(data: object) -> pd.DataFrame:
+    """A polars DataFrame (or LazyFrame, collected) as a flat pandas frame, through Arrow."""
+    frame = data.collect() if type(data).__name__ == "LazyFrame" else data
+    return frame.to_pandas()
 
 
 def _is_label(value: object) -> bool:

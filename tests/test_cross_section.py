@@ -238,3 +238,24 @@ def test_bad_options():
         quantreg.cross_sectional_ols(df, "signal", ["size"], min_nobs=0)
     with pytest.raises(ValueError, match="The 'add_constant' parameter must be a bool"):
         quantreg.cross_sectional_ols(df, "signal", ["size"], add_constant="yes")
+
+
+def test_polars_input_gives_the_flat_frames_numbers():
+    pl = pytest.importorskip("polars")
+    rng = np.random.default_rng(7)
+    n = 240
+    flat = pd.DataFrame({
+        "datetime": np.repeat(pd.date_range("2024-01-01", periods=8), n // 8),
+        "instrument": [f"S{i}" for i in range(n // 8)] * 8,
+        "industry": rng.choice(["a", "b", "c"], n),
+        "size": rng.normal(size=n),
+        "signal": rng.normal(size=n),
+    }).sample(frac=1.0, random_state=1).reset_index(drop=True)
+    expected = quantreg.cross_sectional_resid(flat, "signal", ["size"], groups="industry")
+    got = quantreg.cross_sectional_resid(pl.from_pandas(flat), "signal", ["size"], groups="industry")
+    assert isinstance(got, pl.DataFrame) and got.columns == ["datetime", "instrument", "residual"]
+    np.testing.assert_allclose(got["residual"].to_numpy(), expected.to_numpy(), rtol=0, atol=1e-14)
+    assert got["instrument"].to_list() == flat["instrument"].tolist()  # the input's row order
+    lazy = quantreg.cross_sectional_ols(pl.from_pandas(flat).lazy(), "signal", ["size"], groups="industry")
+    pd.testing.assert_frame_equal(lazy.params, quantreg.cross_sectional_ols(flat, "signal", ["size"],
+                                                                            groups="industry").params)
