@@ -63,13 +63,17 @@ EQUILIBRATE_EXP = 64
 
 
 def _column_extremes(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per column of ``x`` (n × k, C-contiguous) its max and min (NaN if it holds a NaN), in
-    one pass: ``m`` rows at a time are read as one row of ``m·k`` values, so that the
+    """Per column of ``x`` (n × k) its max and min (NaN if it holds a NaN), in one pass: for a
+    C-contiguous ``x``, ``m`` rows at a time are read as one row of ``m·k`` values, so that the
     reduction runs along contiguous memory."""
     n, k = x.shape
-    m = 128
-    q = (n // m) * m
+    if n == 0:
+        return np.zeros(k), np.zeros(k)
     with np.errstate(invalid="ignore"):
+        if not x.flags.c_contiguous:
+            return x.max(axis=0), x.min(axis=0)
+        m = 128
+        q = (n // m) * m
         head = x[:q].reshape(n // m, m * k)
         hi = head.max(axis=0).reshape(m, k).max(axis=0) if q else np.full(k, -np.inf)
         lo = head.min(axis=0).reshape(m, k).min(axis=0) if q else np.full(k, np.inf)
@@ -79,11 +83,9 @@ def _column_extremes(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return hi, lo
 
 
-def _power_of_two_exponent(values: np.ndarray, hi: float | None = None, lo: float | None = None) -> int:
-    """``−e`` for the exponent ``e`` of the largest finite magnitude in ``values`` when it is
-    outside ``±EQUILIBRATE_EXP``, else 0 (``hi``, ``lo``: the values' max and min, if known)."""
-    if hi is None or lo is None:
-        hi, lo = (float(values.max()), float(values.min())) if values.size else (0.0, 0.0)
+def _power_of_two_exponent(values: np.ndarray, hi: float, lo: float) -> int:
+    """``−e`` for the exponent ``e`` of the largest finite magnitude in ``values`` (whose max and
+    min are ``hi`` and ``lo``) when it is outside ``±EQUILIBRATE_EXP``, else 0."""
     if np.isfinite(hi) and np.isfinite(lo):  # no NaN or inf: the extremes, without copies
         largest = max(abs(hi), abs(lo))
     else:
@@ -101,14 +103,11 @@ def equilibrate(layout: Layout) -> tuple[Layout, np.ndarray, int]:
     fit of the scaled layout, mapped back (:func:`unscale`), is the fit of the original bit for
     bit wherever the original does not overflow or underflow — and finite where it would.
     """
-    x = layout.x
-    if x.shape[0] and x.flags.c_contiguous:
-        his, los = _column_extremes(x)
-        x_exp = np.array([_power_of_two_exponent(x[:, j], float(his[j]), float(los[j])) for j in range(layout.k)],
-                         dtype=np.int64)
-    else:
-        x_exp = np.array([_power_of_two_exponent(x[:, j]) for j in range(layout.k)], dtype=np.int64)
-    y_exp = _power_of_two_exponent(layout.y)
+    his, los = _column_extremes(layout.x)
+    x_exp = np.array([_power_of_two_exponent(layout.x[:, j], float(his[j]), float(los[j]))
+                      for j in range(layout.k)], dtype=np.int64)
+    y_hi, y_lo = _column_extremes(layout.y[:, None])
+    y_exp = _power_of_two_exponent(layout.y, float(y_hi[0]), float(y_lo[0]))
     if not x_exp.any() and y_exp == 0:
         return layout, x_exp, y_exp
     x = np.ascontiguousarray(np.ldexp(layout.x, x_exp)) if x_exp.any() else layout.x
@@ -120,6 +119,22 @@ def unscale(values: np.ndarray, exponents: np.ndarray | int) -> None:
     """``values · 2^exponents`` in place (exact; ±inf or 0 only beyond the double range)."""
     with np.errstate(over="ignore", under="ignore"):
         values[...] = np.ldexp(values, exponents)
+
+
+def _unscale_fit(x_exp: np.ndarray, y_exp: int, add_constant: bool, coef: tuple, per_row: tuple,
+                 squares: tuple) -> None:
+    """Map outputs of an equilibrated layout back to the caller's units: coefficients (and
+    their standard errors) ``· 2^(a_j − b)``, per-row values ``· 2^−b``, sums of squares
+    ``· 2^−2b``."""
+    if not (y_exp or x_exp.any()):
+        return
+    coef_exp = np.concatenate([np.zeros(int(add_constant), dtype=np.int64), x_exp]) - y_exp
+    for values in coef:
+        unscale(values, coef_exp)
+    for values in per_row:
+        unscale(values, -y_exp)
+    for values in squares:
+        unscale(values, -2 * y_exp)
 
 
 def fit(layout: Layout, options: FitOptions, *, full: bool) -> Fit:
@@ -142,11 +157,8 @@ def fit(layout: Layout, options: FitOptions, *, full: bool) -> Fit:
     _run(ols_kernel, layout, opts, tuple(out))
     if full and options.cov.code != NONROBUST:
         _run(sandwich_kernel, layout, opts, out.bse)
-    if y_exp or x_exp.any():  # back to the caller's units: β_j = β̃_j 2^(a_j − b), …
-        coef_exp = np.concatenate([np.zeros(int(options.add_constant), dtype=np.int64), x_exp]) - y_exp
-        for values, exponents in ((out.resid, -y_exp), (out.fitted, -y_exp), (out.params, coef_exp),
-                                  (out.bse, coef_exp), (out.stats[:, :3], -2 * y_exp)):
-            unscale(values, exponents)
+    _unscale_fit(x_exp, y_exp, options.add_constant, (out.params, out.bse), (out.resid, out.fitted),
+                 (out.stats[:, :3],))
     return out
 
 
@@ -222,11 +234,7 @@ def cross_sections(layout: Layout, add_constant: bool, rows: bool = False) -> Cr
         use_correction=False, kernel_weights=np.ones(1), row_weights=np.empty(0),
     )
     _run(cross_section_kernel, layout, opts, tuple(out))
-    if y_exp or x_exp.any():
-        unscale(out.coef, np.concatenate([np.zeros(int(add_constant), dtype=np.int64), x_exp]) - y_exp)
-        unscale(out.stats, -2 * y_exp)
-        unscale(out.resid, -y_exp)
-        unscale(out.fitted, -y_exp)
+    _unscale_fit(x_exp, y_exp, add_constant, (out.coef,), (out.resid, out.fitted), (out.stats,))
     return out
 
 

@@ -37,7 +37,7 @@ from quantreg._kernels.linalg import (
     REFINE,
     solution_rows,
 )
-from quantreg._kernels.walk import MEAN, RW, STARTS, STEPS, VALID, WEIGHT, cov_at
+from quantreg._kernels.walk import MEAN, RW, STARTS, STEPS, VALID, WEIGHT, cov_at, read_shift
 
 
 @jit()
@@ -69,14 +69,7 @@ def window_qr(x, xrow, y, start, seg, segf, t, k, add_const, weighted, skip, r, 
         shift[a] = 0.0
         centre[a] = 0.0
     if add_const:  # two-pass mean, in coordinates shifted by the latest complete row
-        for j in range(t, s - 1, -1):
-            if seg[VALID, j]:
-                row = start + j
-                xr = row if identity else xrow[row]
-                for c in range(k):
-                    shift[c] = x[xr, c]
-                shift[k] = y[row]
-                break
+        read_shift(x, xrow, y, start, seg, s, t, k, shift, 0)
         total = 0.0
         weight = 1.0
         for a in range(p):

@@ -103,6 +103,22 @@ def cov_at(p: int, a: int) -> int:
     return 1 + p + a * p - (a * (a - 1)) // 2
 
 
+@jit(inline="always")
+def read_shift(x, xrow, y, start, seg, s, t, k, out, at):
+    """The latest complete row of segment rows ``s … t`` (``[x, y]``) into ``out[at … at + k]``
+    (zeros when there is none): the reference of the shifted coordinates."""
+    for a in range(k + 1):
+        out[at + a] = 0.0
+    for j in range(t, s - 1, -1):
+        if seg[VALID, j]:
+            row = start + j
+            xr = row if xrow.shape[0] == 0 else xrow[row]
+            for c in range(k):
+                out[at + c] = x[xr, c]
+            out[at + k] = y[row]
+            return
+
+
 @jit()
 def begin_segment(x, xrow, y, offsets, g, times, window, span, lam, row_weights, seg, segf, istate):
     """Start segment ``g``: describe it in ``seg`` and ``segf``, reset the walk (``istate``),
@@ -211,16 +227,7 @@ def walk_chunk(x, xrow, y, start, seg, segf, t0, t1, need, weighted, front, work
             cur[age] = 1.0
             # shifted coordinates: rows are read minus the window's latest complete row, so
             # that the updates work at the scale of the rows' spread, not of their level
-            for a in range(p):
-                cur[shift0 + a] = 0.0
-            for j in range(t, s - 1, -1):
-                if seg[VALID, j]:
-                    row = start + j
-                    xr = row if identity else xrow[row]
-                    for c in range(k):
-                        cur[shift0 + c] = x[xr, c]
-                    cur[shift0 + k] = y[row]
-                    break
+            read_shift(x, xrow, y, start, seg, s, t, k, cur, shift0)
         weight = 1.0
         for j in range(first, stop, step):
             if weighted:
