@@ -300,8 +300,9 @@ def _run(kernel, layout: Layout, opts, outs, *extra) -> None:
 
     def run(first: int, last: int) -> None:
         ws = workspace(layout.k, _longest(layout.offsets, first, last), opts.window)
-        kernel(layout.x, layout.xrow, layout.y, layout.offsets, layout.dest, layout.pdest, layout.times,
-               first, last, opts, outs, ws, *extra)
+        args = (layout.x, layout.xrow, layout.y, layout.offsets, layout.dest, layout.pdest, layout.times, first, last)
+        if kernel(*args, opts, outs, ws, *extra):  # windows the normal equations cannot be trusted with
+            kernel(*args, opts._replace(refine=True), outs, ws, *extra)
 
     run_segments(run, layout.offsets)
 

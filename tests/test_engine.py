@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 import quantreg
+from quantreg import engine
 from quantreg._kernels.ols import ols_kernel
 
 TOL = 1e-8
@@ -148,10 +149,49 @@ def test_every_option_and_every_k_equals_per_window_least_squares(k, options):
 
 
 def test_one_compiled_kernel_serves_every_number_of_regressors():
-    """k is a run-time argument: fits with k = 1 … 8 add no compiled specialisation."""
+    """k is a run-time argument: fits with k = 1 … 8 add no compiled specialisation (the only
+    other one is the variant with the QR refinement compiled in, ``Options.refine`` True)."""
     for k in range(1, 9):
         quantreg.rolling_resid(make_data(k, seed=k), window=12)
-    assert len(ols_kernel.signatures) == 1
+    options_types = [signature[9] for signature in ols_kernel.signatures]
+    assert len(options_types) <= 2
+    refine_types = {str(t.types[-1]) for t in options_types}
+    assert "none" in refine_types and refine_types <= {"none", "bool"}
+
+
+def test_windows_that_need_refinement_are_solved_again_with_it():
+    """The kernel compiled without the QR refinement reports the windows that need it (status
+    REFINE, NaN); the engine solves them again with it: the fit equals lstsq on every window."""
+    from quantreg._kernels.linalg import REFINE
+    from quantreg.options import fit_options
+    from quantreg.panel import panel_layout
+
+    rng = np.random.default_rng(5)
+    idx = pd.MultiIndex.from_product([pd.date_range("2020-01-01", periods=40), ["A", "B"]],
+                                     names=["datetime", "instrument"])
+    u = rng.normal(size=len(idx))
+    df = pd.DataFrame({"y": rng.normal(size=len(idx)), "u": u, "u2": u + 1e-4 * rng.normal(size=len(idx))}, index=idx)
+    layout = panel_layout(df, "y", ["u", "u2"])
+    options = fit_options(layout, window=10)
+    n = layout.n_rows
+    outs = (np.empty(n), np.empty(0), np.empty(0, dtype=np.int64), np.empty(n, dtype=np.int8),
+            np.empty((0, 3)), np.empty((0, 3)), np.empty((0, 4)))
+    ws = engine.workspace(layout.k, engine._longest(layout.offsets, 0, layout.n_segments), 10)
+    args = (layout.x, layout.xrow, layout.y, layout.offsets, layout.dest, layout.pdest, layout.times, 0,
+            layout.n_segments)
+    left = ols_kernel(*args, options.kernel_options(False), outs, ws)
+    assert left == np.count_nonzero(outs[3] == REFINE) > 0
+    assert np.isnan(outs[0][outs[3] == REFINE]).all()
+    assert ols_kernel(*args, options.kernel_options(False)._replace(refine=True), outs, ws) == 0
+    assert not (outs[3] == REFINE).any()
+    res = quantreg.rolling_ols(df, y="y", x=["u", "u2"], window=10)
+    for instrument, rows in df.groupby(level="instrument"):
+        fitted = res.params.xs(instrument, level="instrument")
+        for end in range(9, len(rows)):
+            window = rows.iloc[end - 9:end + 1]
+            design = np.column_stack([np.ones(10), window[["u", "u2"]].to_numpy()])
+            beta = np.linalg.lstsq(design, window["y"].to_numpy(), rcond=None)[0]
+            np.testing.assert_allclose(fitted.iloc[end].to_numpy(), beta, rtol=1e-7, atol=1e-7 * np.abs(beta).max())
 
 
 def test_weighted_and_unweighted_paths_agree_in_the_limit():

@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from quantreg._kernels._jit import jit
-from quantreg._kernels.linalg import ILL_CONDITIONED, MISSING, OK, WARMUP, factor_chunk, solution_rows, solve_chunk
-from quantreg._kernels.refine import refine_chunk
+from quantreg._kernels.linalg import ILL_CONDITIONED, MISSING, OK, REFINE, WARMUP, factor_chunk, solution_rows, solve_chunk
+from quantreg._kernels.refine import refine_windows
 from quantreg._kernels.walk import CHUNK, INVALID_BEFORE, MEAN, WEIGHT, begin_segment, cov_at, walk_chunk
 
 
@@ -33,6 +33,9 @@ def cross_section_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, o
     written) get every row's residual ``y − ŷ`` and fitted value ``ŷ = ȳ + (x − x̄)ᵀβ`` (``xᵀβ``
     without an intercept) at ``dest[row]`` (the row itself when ``dest`` is empty): NaN in the
     segments not solved, and where the row's own ``y`` (residual) or ``x`` is NaN.
+
+    Returns the number of segments left for the QR refinement, as
+    :func:`quantreg._kernels.ols.ols_kernel` does.
     """
     coef, stats, nobs, status, resid, fitted = outs
     write_rows = resid.shape[0] > 0
@@ -44,6 +47,7 @@ def cross_section_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, o
     n_coef = k + (1 if add_const else 0)
     seg, segf, front, work, cur, istate, rec, sol, state, need = ws
     _, b0, s0, _, _, _, _, _ = solution_rows(k)
+    left = 0
     for g in range(first, last):
         start, length = begin_segment(x, xrow, y, offsets, g, times, opts.window, opts.span, opts.lam, opts.row_weights, seg, segf,
                                       istate)
@@ -72,11 +76,13 @@ def cross_section_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, o
         for j in range(c + 1):
             state[j] = OK if j == c else WARMUP
         factor_chunk(rec, c + 1, k, add_const, state, sol)
-        refined = refine_chunk(x, xrow, y, start, seg, segf, t0, c + 1, k, add_const, opts.lam != 1.0, state, sol)
+        refined = refine_windows(opts.refine, x, xrow, y, start, seg, segf, t0, c + 1, k, add_const, opts.lam != 1.0,
+                                 state, sol)
         solve_chunk(rec, c + 1, k, add_const, opts.full, refined, state, sol)
         if state[c] == ILL_CONDITIONED:  # solved all the same (a cross-section is one fit, as in linearmodels)
             state[c] = OK
         status[g] = state[c]
+        left += state[c] == REFINE
         mean_y = rec[MEAN + k, c]
         syy = rec[cov_at(p, k), c]
         stats[g, 1] = syy if add_const else syy + rec[WEIGHT, c] * mean_y * mean_y
@@ -101,3 +107,4 @@ def cross_section_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, o
                 d = row if identity_dest else dest[row]
                 fitted[d] = value
                 resid[d] = y[row] - value
+    return left

@@ -20,8 +20,8 @@ import math
 import numpy as np
 
 from quantreg._kernels._jit import jit
-from quantreg._kernels.linalg import MISSING, OK, WARMUP, factor_chunk, solution_rows, solve_chunk
-from quantreg._kernels.refine import refine_chunk
+from quantreg._kernels.linalg import MISSING, OK, REFINE, WARMUP, factor_chunk, solution_rows, solve_chunk
+from quantreg._kernels.refine import refine_windows
 from quantreg._kernels.walk import (
     CHUNK,
     INVALID_BEFORE,
@@ -69,7 +69,9 @@ def fit_chunk(x, xrow, y, offsets, times, g, t0, opts, want_inverse, seg, segf, 
     """Fit the windows of rows ``t0 … t0 + CHUNK − 1`` of segment ``g`` (chunks in order;
     ``t0 == 0`` starts the segment) and return the number of rows. Afterwards, per chunk row,
     ``state`` holds :func:`window_states` then the solver's status, ``rec`` the window record,
-    ``sol`` the slopes and SSR (and with ``want_inverse`` the inverse's diagonal)."""
+    ``sol`` the slopes and SSR (and with ``want_inverse`` the inverse's diagonal). Compiled
+    with ``opts.refine`` None, windows that need the QR refinement keep the status
+    :data:`~quantreg._kernels.linalg.REFINE` (see :func:`quantreg._kernels.refine.refine_windows`)."""
     start = offsets[g]
     length = offsets[g + 1] - start
     if t0 == 0:
@@ -80,7 +82,8 @@ def fit_chunk(x, xrow, y, offsets, times, g, t0, opts, want_inverse, seg, segf, 
     weighted = opts.lam != 1.0
     walk_chunk(x, xrow, y, start, seg, segf, t0, t1, need, weighted, front, work, cur, istate, rec, k)
     factor_chunk(rec, t1 - t0, k, opts.add_const, state, sol)
-    refined = refine_chunk(x, xrow, y, start, seg, segf, t0, t1 - t0, k, opts.add_const, weighted, state, sol)
+    refined = refine_windows(opts.refine, x, xrow, y, start, seg, segf, t0, t1 - t0, k, opts.add_const, weighted, state,
+                             sol)
     solve_chunk(rec, t1 - t0, k, opts.add_const, want_inverse, refined, state, sol)
     return t1 - t0
 
@@ -98,6 +101,10 @@ def ols_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, outs,
     ``bse`` and ``stats`` (columns: SSR, centred TSS, uncentred TSS, Σ log w — of the product
     of the exponential and the row weights) unless
     ``opts.full``. Standard errors are the nonrobust ones (:mod:`.sandwich` overwrites them).
+
+    Returns the number of windows left for the QR refinement (their status ``REFINE``, outputs
+    NaN): 0 unless compiled with ``opts.refine`` None; the engine then runs the segments again
+    with ``opts.refine`` True.
     """
     resid, fitted, nobs, status, params, bse, stats = outs
     seg, segf, front, work, cur, istate, rec, sol, state, need = ws
@@ -117,6 +124,7 @@ def ols_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, outs,
     identity_pdest = pdest.shape[0] == 0
     identity_x = xrow.shape[0] == 0
     cy = cov_at(p, k)
+    left = 0
     for g in range(first, last):
         start = offsets[g]
         length = offsets[g + 1] - start
@@ -141,6 +149,8 @@ def ols_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, outs,
                 if write_nobs:
                     nobs[d] = count
                 code = state[c]
+                if code == REFINE:
+                    left += 1
                 estimated = code == OK
                 if estimated and not seg[VALID, t]:
                     code = MISSING  # the window is estimated, but this row's own y/x is missing
@@ -193,3 +203,4 @@ def ols_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, outs,
                 stats[q, 3] = (count * seg[POS, t] - (segf[POS_BEFORE, t + 1] - segf[POS_BEFORE, s])) * log_lam
                 if has_rw:  # Σ log of the row weights of the window's valid rows
                     stats[q, 3] += segf[LOGW_BEFORE, t + 1] - segf[LOGW_BEFORE, s]
+    return left

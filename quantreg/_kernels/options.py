@@ -24,7 +24,9 @@ class Options(NamedTuple):
     not only residuals; ``cov_code``: the covariance (:mod:`quantreg._kernels.sandwich`);
     ``use_correction``: HAC small-sample factor; ``kernel_weights``: HAC lag weights;
     ``row_weights``: the weight of every walk row (WLS; multiplies the exponential weights), or
-    empty for none — a row whose weight is not positive (or NaN) is a missing row.
+    empty for none — a row whose weight is not positive (or NaN) is a missing row;
+    ``refine``: None (kernels compiled without the QR refinement: they report the windows that
+    need it) or True (with it; :func:`quantreg._kernels.refine.refine_windows`).
     """
 
     window: int
@@ -40,3 +42,4 @@ class Options(NamedTuple):
     use_correction: bool
     kernel_weights: np.ndarray
     row_weights: np.ndarray
+    refine: bool | None = None

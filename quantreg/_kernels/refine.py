@@ -26,6 +26,9 @@ import math
 
 import numpy as np
 
+from numba import types
+from numba.extending import overload
+
 from quantreg._kernels._jit import jit
 from quantreg._kernels.linalg import (
     CONST_TOL,
@@ -220,3 +223,20 @@ def refine_chunk(x, xrow, y, start, seg, segf, t0, n, k, add_const, weighted, st
         sol[q0 + k, c] = r[k, k] * r[k, k]
         sol[q0 + k + 1, c] = 1.0
     return refined
+
+
+def refine_windows(refine, x, xrow, y, start, seg, segf, t0, n, k, add_const, weighted, status, sol):
+    """:func:`refine_chunk` in a kernel compiled with ``refine`` True; in one compiled with
+    ``refine`` None (``Options.refine``), nothing: the :data:`REFINE` windows keep that status
+    and the kernel reports them, so that the engine runs their segments again with the
+    refinement compiled in. Data that never need it never compile the QR. Returns the number of
+    windows refined."""
+    raise TypeError("refine_windows is for numba kernels only")
+
+
+@overload(refine_windows, jit_options={"nogil": True})
+def _refine_windows(refine, x, xrow, y, start, seg, segf, t0, n, k, add_const, weighted, status, sol):
+    if isinstance(refine, types.NoneType):
+        return lambda refine, x, xrow, y, start, seg, segf, t0, n, k, add_const, weighted, status, sol: 0
+    return lambda refine, x, xrow, y, start, seg, segf, t0, n, k, add_const, weighted, status, sol: refine_chunk(
+        x, xrow, y, start, seg, segf, t0, n, k, add_const, weighted, status, sol)

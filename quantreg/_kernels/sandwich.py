@@ -22,7 +22,7 @@ import math
 import numpy as np
 
 from quantreg._kernels._jit import jit
-from quantreg._kernels.linalg import OK, inverse_matrix, solution_rows
+from quantreg._kernels.linalg import OK, REFINE, inverse_matrix, solution_rows
 from quantreg._kernels.ols import fit_chunk
 from quantreg._kernels.walk import CHUNK, MEAN, POS, RW, STARTS, VALID, WEIGHT
 
@@ -122,7 +122,8 @@ def sandwich_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, 
     """Robust standard errors (``opts.cov_code``) of every estimated window of the segments
     ``first … last − 1``, into the rows ``pdest[row]`` (or ``dest[row]``, or ``row``) of
     ``bse``; other rows are not written. Arguments as
-    :func:`quantreg._kernels.ols.ols_kernel` (``opts.full`` True: the inverses are needed)."""
+    :func:`quantreg._kernels.ols.ols_kernel` (``opts.full`` True: the inverses are needed), and
+    so is the return value (windows left for the QR refinement)."""
     seg, segf, front, work, cur, istate, rec, sol, state, need = ws
     k = x.shape[1]
     add_const = opts.add_const
@@ -134,6 +135,7 @@ def sandwich_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, 
     lagged = np.empty(k + 1)
     variances = np.empty(kp)
     beta = np.empty((k, 1))
+    left = 0
     for g in range(first, last):
         start = offsets[g]
         length = offsets[g + 1] - start
@@ -142,6 +144,7 @@ def sandwich_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, 
                           state, need)
             for c in range(n):
                 if state[c] != OK:
+                    left += state[c] == REFINE
                     continue
                 t = t0 + c
                 row = start + t
@@ -155,3 +158,4 @@ def sandwich_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, 
                 q = pdest[row] if pdest.shape[0] > 0 else (dest[row] if dest.shape[0] > 0 else row)
                 for j in range(kp):
                     bse[q, j] = math.sqrt(variances[j])
+    return left
