@@ -118,7 +118,8 @@ def select_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, ou
                     if estimated:
                         for i in range(p):
                             prev_mean[i] = rec[MEAN + i, c]
-                        prev_coef[:] = coef
+                        for i in range(k):  # a loop, not a slice copy: numba compiles ~5 s of
+                            prev_coef[i] = coef[i]  # error formatting for an array-to-array copy
                 elif estimated:
                     value = rec[MEAN + k, c] if fit_intercept else 0.0
                     for i in range(k):
