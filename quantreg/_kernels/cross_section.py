@@ -46,6 +46,33 @@ def lane_dot(u, a, v, b, n):
     return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
 
 
+@jit(inline="always")
+def tile_dots(u, a0, a1, v, b0, b1, n):
+    """The four sums ``Σ_{i < n} u[a, i]·v[b, i]`` of ``a ∈ {a0, a1}``, ``b ∈ {b0, b1}``
+    (``n`` unsigned), each in two interleaved partial sums: every value loaded serves two
+    products."""
+    s00 = s01 = s10 = s11 = t00 = t01 = t10 = t11 = 0.0
+    m = n - n % uint64(2)
+    for i in range(uint64(0), m, uint64(2)):
+        j = i + uint64(1)
+        u0, u1, v0, v1 = u[a0, i], u[a1, i], v[b0, i], v[b1, i]
+        s00 += u0 * v0
+        s01 += u0 * v1
+        s10 += u1 * v0
+        s11 += u1 * v1
+        u0, u1, v0, v1 = u[a0, j], u[a1, j], v[b0, j], v[b1, j]
+        t00 += u0 * v0
+        t01 += u0 * v1
+        t10 += u1 * v0
+        t11 += u1 * v1
+    for i in range(m, n):
+        s00 += u[a0, i] * v[b0, i]
+        s01 += u[a0, i] * v[b1, i]
+        s10 += u[a1, i] * v[b0, i]
+        s11 += u[a1, i] * v[b1, i]
+    return s00 + t00, s01 + t01, s10 + t10, s11 + t11
+
+
 @jit()
 def drop_missing(values, weights, n):
     """``weights[i] = 0`` where ``values[i]`` is NaN, ``i < n`` (unsigned)."""
@@ -137,12 +164,36 @@ def segment_record(x, xrow, y, row_weights, start, length, k, seg, segf, cols, r
     rec[WEIGHT, 0] = total
     for a in range(p):
         rec[MEAN + a, 0] = frame[a] + frame[p + a]
-    e = MEAN + p
-    for a in range(p):  # second pass: the centred cross-products
-        for b in range(a, p):
-            rec[e, 0] = lane_dot(cols, wdev0 + a, cols, b, n)
-            e += 1
+    for a in range(0, p, 2):  # second pass: the centred cross-products, in 2 × 2 tiles
+        a1 = min(a + 1, p - 1)
+        for b in range(a, p, 2):
+            b1 = min(b + 1, p - 1)
+            c00, c01, c10, c11 = tile_dots(cols, wdev0 + a, wdev0 + a1, cols, b, b1, n)
+            rec[cov_at(p, a) + b - a, 0] = c00
+            if b1 > b:
+                rec[cov_at(p, a) + b1 - a, 0] = c01
+            if a1 > a and b > a:  # below the diagonal of a diagonal tile: the same sum as c01
+                rec[cov_at(p, a1) + b - a1, 0] = c10
+            if a1 > a and b1 > b:
+                rec[cov_at(p, a1) + b1 - a1, 0] = c11
     return count
+
+
+@jit()
+def add_multiple(out, values, factor, n):
+    """``out[i] += factor·values[i]`` for ``i < n`` (unsigned)."""
+    for i in range(uint64(0), n):
+        out[i] += factor * values[i]
+
+
+@jit()
+def split_rows(resid, fitted, deviation, fit, level, n):
+    """``resid[i] = deviation[i] − fit[i]``, ``fitted[i] = level + fit[i]`` for ``i < n``
+    (unsigned): a row's ``y − ŷ`` and ``ŷ`` from its ``y − ȳ`` and ``ŷ − ȳ`` in shifted
+    coordinates, ``level`` the mean ``ȳ``."""
+    for i in range(uint64(0), n):
+        resid[i] = deviation[i] - fit[i]
+        fitted[i] = level + fit[i]
 
 
 @jit()
@@ -165,19 +216,12 @@ def segment_rows(x, xrow, y, start, length, k, add_const, beta, cols, frame, des
                 for c in range(k):
                     cols[c, t] = (x[xr, c] - frame[c]) - frame[p + c]
                 cols[k, t] = (y[row] - frame[k]) - frame[p + k]
-        for i in range(uint64(0), n):
-            cols[fit, i] = 0.0
+        cols[fit, :length] = 0.0
         for j in range(k):
-            beta_j = beta[j]
-            for i in range(uint64(0), n):
-                cols[fit, i] += beta_j * cols[j, i]
+            add_multiple(cols[fit], cols[j], beta[j], n)
         level = frame[k] + frame[p + k]
         if dest.shape[0] == 0:
-            out_r = resid[start:start + length]
-            out_f = fitted[start:start + length]
-            for i in range(uint64(0), n):
-                out_r[i] = cols[k, i] - cols[fit, i]
-                out_f[i] = level + cols[fit, i]
+            split_rows(resid[start:start + length], fitted[start:start + length], cols[k], cols[fit], level, n)
         else:
             for t in range(length):
                 d = dest[start + t]
