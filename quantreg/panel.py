@@ -420,7 +420,21 @@ def _gather(y_values: np.ndarray, x_columns: list[np.ndarray], perm: np.ndarray 
     run_segments(fill, np.minimum(np.arange(n_blocks + 1, dtype=np.int64) * _GATHER_BLOCK, n))
     if perm is not None:
         return x, y_values[perm]
-    return x, np.ascontiguousarray(y_values) if y_values.flags.writeable else y_values.copy()
+    return x, _writeable(np.ascontiguousarray(y_values))
+
+
+def _writeable(values: np.ndarray) -> np.ndarray:
+    """``values`` itself, or a writeable view of a read-only array (a column under pandas'
+    copy-on-write) — the kernels only read it, but numba would compile a read-only array as
+    another signature — or a copy when no writeable view can be had (an Arrow buffer)."""
+    if values.flags.writeable:
+        return values
+    view = values.view()
+    try:
+        view.flags.writeable = True
+    except ValueError:
+        return values.copy()
+    return view
 
 
 def panel_times(index: pd.MultiIndex, time_pos: int, perm: np.ndarray | None) -> tuple[np.ndarray, int]:
@@ -641,7 +655,10 @@ def _group_rows(codes: np.ndarray, n_groups: int) -> tuple[np.ndarray | None, np
     order within a group — None when they are grouped in code order already (no sort, no
     copy) — and the groups' int64 offsets."""
     if codes.shape[0] == 0 or (codes[1:] >= codes[:-1]).all():  # grouped: where each code starts
-        return None, np.searchsorted(codes, np.arange(n_groups + 1)).astype(np.int64)
+        starts = np.arange(n_groups + 1)
+        if n_groups < np.iinfo(codes.dtype).max:  # searched in the codes' own type: no converted copy
+            starts = starts.astype(codes.dtype)
+        return None, np.searchsorted(codes, starts).astype(np.int64)
     # a stable sort (a radix sort for up to 65,536 groups) keeps the rows' order within a group
     narrow = codes.astype(np.uint16) if n_groups <= 65_536 else codes
     perm = np.argsort(narrow, kind="stable").astype(np.int64)
