@@ -6,11 +6,12 @@ cross-products) — that of all its rows — not one per row, so it is not walke
 :func:`segment_record` transposes the segment once and takes the record by an exact two-pass
 computation in shifted coordinates (the weighted mean of the rows, each column minus its first
 non-NaN value, then the cross-products of the deviations from it), the second pass over the
-rows innermost. The record is solved by the one solver (:func:`quantreg._kernels.linalg.factor_chunk`,
-:func:`~quantreg._kernels.refine.refine_chunk`, :func:`~quantreg._kernels.linalg.solve_chunk`:
-same tolerances, refinement and status as the rolling fits), and :func:`segment_rows` writes
-the rows' residuals and fitted values from the deviations the record left behind. Rows with
-a NaN in ``y`` or any regressor, or a row weight that is not positive, are left out.
+rows innermost. The record is solved by the one solver
+(:func:`quantreg._kernels.linalg.factor_chunk`, :func:`~quantreg._kernels.refine.refine_chunk`,
+:func:`~quantreg._kernels.linalg.solve_chunk`: same tolerances, refinement and status as the
+rolling fits), and :func:`segment_rows` writes the rows' residuals and fitted values from the
+deviations the record left behind. Rows with a NaN in ``y`` or any regressor, or a row weight
+that is not positive, are left out.
 """
 
 from __future__ import annotations
