@@ -9,9 +9,9 @@ non-NaN value, then the cross-products of the deviations from it), the second pa
 rows innermost. The record is solved by the one solver
 (:func:`quantreg._kernels.linalg.factor_chunk`, :func:`~quantreg._kernels.refine.refine_chunk`,
 :func:`~quantreg._kernels.linalg.solve_chunk`: same tolerances, refinement and status as the
-rolling fits), and :func:`segment_rows` writes the rows' residuals and fitted values from the
-deviations the record left behind. Rows with a NaN in ``y`` or any regressor, or a row weight
-that is not positive, are left out.
+rolling fits), and the rows' residuals and fitted values are written from the deviations the
+record left behind. Rows with a NaN in ``y`` or any regressor, or a row weight that is not
+positive, are left out.
 """
 
 from __future__ import annotations
@@ -134,56 +134,6 @@ def segment_record(x, xrow, y, row_weights, start, length, k, seg, segf, cols, r
 
 
 @jit()
-def segment_rows(x, xrow, y, start, length, k, add_const, beta, segf, cols, frame, dest, resid, fitted):
-    """Residuals ``y − ŷ`` and fitted values ``ŷ`` of the segment's rows at ``dest[row]`` (the
-    row itself when ``dest`` is empty), from its slopes ``beta`` (``k``) and, with an
-    intercept, what :func:`segment_record` left in ``segf[RW]``, ``cols`` and ``frame``:
-    ``ŷ − ȳ = (x − x̄)ᵀβ`` and ``y − ȳ`` are taken in shifted coordinates, so that level data
-    stay exact. Without one, ``ŷ = xᵀβ``. NaN where the row's ``y`` (residual) or ``x`` is NaN.
-    """
-    p = k + 1
-    n = uint64(length)
-    fit = p  # a row of cols: ŷ − shift − mean of the shifted rows
-    identity_x = xrow.shape[0] == 0
-    if add_const:
-        for t in range(length):  # the rows left out (zeros in cols): their deviations, NaN or not
-            if segf[RW, t] == 0.0:
-                row = start + t
-                xr = row if identity_x else xrow[row]
-                for c in range(k):
-                    cols[c, t] = (x[xr, c] - frame[c]) - frame[p + c]
-                cols[k, t] = (y[row] - frame[k]) - frame[p + k]
-        for i in range(uint64(0), n):
-            cols[fit, i] = 0.0
-        for j in range(k):
-            beta_j = beta[j]
-            for i in range(uint64(0), n):
-                cols[fit, i] += beta_j * cols[j, i]
-        level = frame[k] + frame[p + k]
-        if dest.shape[0] == 0:
-            resid_rows = resid[start:start + length]
-            fitted_rows = fitted[start:start + length]
-            for i in range(uint64(0), n):
-                resid_rows[i] = cols[k, i] - cols[fit, i]
-                fitted_rows[i] = level + cols[fit, i]
-        else:
-            for t in range(length):
-                d = dest[start + t]
-                resid[d] = cols[k, t] - cols[fit, t]
-                fitted[d] = level + cols[fit, t]
-        return
-    for t in range(length):
-        row = start + t
-        xr = row if identity_x else xrow[row]
-        value = 0.0
-        for j in range(k):
-            value += beta[j] * x[xr, j]
-        d = row if dest.shape[0] == 0 else dest[row]
-        fitted[d] = value
-        resid[d] = y[row] - value
-
-
-@jit()
 def cross_section_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, outs, ws):
     """Least squares of each segment ``g`` in ``first … last − 1`` on its complete rows
     (``opts``: ``add_const``, ``row_weights`` and ``full`` are read; ``pdest`` and ``times``
@@ -205,6 +155,7 @@ def cross_section_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, o
     coef, stats, nobs, status, resid, fitted = outs
     write_rows = resid.shape[0] > 0
     identity_dest = dest.shape[0] == 0
+    identity_x = xrow.shape[0] == 0
     k = x.shape[1]
     p = k + 1
     add_const = opts.add_const
@@ -256,6 +207,45 @@ def cross_section_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, o
                     resid[d] = np.nan
                     fitted[d] = np.nan
             continue
-        if write_rows:
-            segment_rows(x, xrow, y, start, length, k, add_const, sol[b0:b0 + k, 0], segf, cols, frame, dest, resid,
-                         fitted)
+        if not write_rows:
+            continue
+        # every row's y − ŷ and ŷ: with an intercept ŷ − ȳ = (x − x̄)ᵀβ and y − ȳ from the
+        # deviations segment_record left in cols (shifted coordinates: level data stay exact)
+        n = uint64(length)
+        fit = p  # a row of cols: ŷ − shift − mean of the shifted rows
+        if add_const:
+            for t in range(length):  # the rows left out (zeros in cols): their deviations, NaN or not
+                if segf[RW, t] == 0.0:
+                    row = start + t
+                    xr = row if identity_x else xrow[row]
+                    for c in range(k):
+                        cols[c, t] = (x[xr, c] - frame[c]) - frame[p + c]
+                    cols[k, t] = (y[row] - frame[k]) - frame[p + k]
+            for i in range(uint64(0), n):
+                cols[fit, i] = 0.0
+            for j in range(k):
+                beta_j = sol[b0 + j, 0]
+                for i in range(uint64(0), n):
+                    cols[fit, i] += beta_j * cols[j, i]
+            level = frame[k] + frame[p + k]
+            if identity_dest:
+                resid_rows = resid[start:start + length]
+                fitted_rows = fitted[start:start + length]
+                for i in range(uint64(0), n):
+                    resid_rows[i] = cols[k, i] - cols[fit, i]
+                    fitted_rows[i] = level + cols[fit, i]
+            else:
+                for t in range(length):
+                    d = dest[start + t]
+                    resid[d] = cols[k, t] - cols[fit, t]
+                    fitted[d] = level + cols[fit, t]
+            continue
+        for t in range(length):  # without an intercept: ŷ = xᵀβ
+            row = start + t
+            xr = row if identity_x else xrow[row]
+            value = 0.0
+            for j in range(k):
+                value += sol[b0 + j, 0] * x[xr, j]
+            d = row if identity_dest else dest[row]
+            fitted[d] = value
+            resid[d] = y[row] - value
