@@ -85,11 +85,11 @@ class CrossSectionalOLSResult:
 
     @cached_property
     def resid(self) -> pd.Series:
-        return pd.Series(self.resid_rows, index=self.layout.index, name="residual")
+        return pd.Series(self.resid_rows, index=self.layout.index, name="residual", copy=False)
 
     @cached_property
     def fitted(self) -> pd.Series:
-        return pd.Series(self.fitted_rows, index=self.layout.index, name="fitted")
+        return pd.Series(self.fitted_rows, index=self.layout.index, name="fitted", copy=False)
 
     @cached_property
     def nobs(self) -> pd.Series:

@@ -26,6 +26,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from quantreg._parallel import run_segments
 from quantreg.exceptions import MissingColumnError, MissingValueError, NonNumericError, PanelError
 
 TIME_LEVEL = "datetime"
@@ -85,7 +86,8 @@ class Layout:
     x : (m, k) float64, C-contiguous
         Regressor rows; walk row ``i`` uses ``x[xrow[i]]`` (``x[i]`` when ``xrow`` is empty).
     y : (n,) float64
-        The regressand of the walk rows.
+        The regressand of the walk rows — possibly a view of the caller's column (made
+        writeable only so that numba sees one array type): read it, never write it.
     offsets : (n_segments + 1,) int64
         Segment ``g`` is the walk rows ``offsets[g] … offsets[g + 1] − 1``, in time order.
     xrow : (n,) int64 or empty
@@ -395,22 +397,45 @@ def _frame_values(
     return y_name, x_names, y_values, x_columns
 
 
-#: Rows per block when the regressor columns are interleaved into rows.
-_GATHER_BLOCK = 65_536
+#: Rows per block when the regressor columns are interleaved into rows (the block of ``x`` stays
+#: in a core's cache while its columns are written).
+_GATHER_BLOCK = 16_384
 
 
 def _gather(y_values: np.ndarray, x_columns: list[np.ndarray], perm: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """``(x, y)`` in walk order (``perm``: caller row of each walk row; None: the same order)."""
+    """``(x, y)`` in walk order (``perm``: caller row of each walk row; None: the same order).
+    The columns are interleaved into the rows of ``x`` block by block, the blocks shared out
+    between the cores (numpy copies without the GIL)."""
     n = y_values.shape[0]
     x = np.empty((n, len(x_columns)), dtype=np.float64)
-    for lo in range(0, n, _GATHER_BLOCK):  # in row blocks: the rows of x stay in cache while filled
-        hi = min(lo + _GATHER_BLOCK, n)
-        rows = None if perm is None else perm[lo:hi]
-        for j, values in enumerate(x_columns):
-            x[lo:hi, j] = values[lo:hi] if rows is None else values[rows]
+
+    def fill(first: int, last: int) -> None:  # blocks first … last − 1
+        lo, hi = first * _GATHER_BLOCK, min(last * _GATHER_BLOCK, n)
+        for start in range(lo, hi, _GATHER_BLOCK):
+            stop = min(start + _GATHER_BLOCK, hi)
+            rows = None if perm is None else perm[start:stop]
+            for j, values in enumerate(x_columns):
+                x[start:stop, j] = values[start:stop] if rows is None else values[rows]
+
+    n_blocks = -(-n // _GATHER_BLOCK)
+    run_segments(fill, np.minimum(np.arange(n_blocks + 1, dtype=np.int64) * _GATHER_BLOCK, n))
     if perm is not None:
         return x, y_values[perm]
-    return x, np.ascontiguousarray(y_values) if y_values.flags.writeable else y_values.copy()
+    return x, _writeable(np.ascontiguousarray(y_values))
+
+
+def _writeable(values: np.ndarray) -> np.ndarray:
+    """``values`` itself, or a writeable view of a read-only array (a column under pandas'
+    copy-on-write) — the kernels only read it, but numba would compile a read-only array as
+    another signature — or a copy when no writeable view can be had (an Arrow buffer)."""
+    if values.flags.writeable:
+        return values
+    view = values.view()
+    try:
+        view.flags.writeable = True
+    except ValueError:
+        return values.copy()
+    return view
 
 
 def panel_times(index: pd.MultiIndex, time_pos: int, perm: np.ndarray | None) -> tuple[np.ndarray, int]:
@@ -598,7 +623,7 @@ def segment_layout(
     if by in level_names and by is not None:
         pos = level_names.index(by)
         if isinstance(index, pd.MultiIndex):
-            codes, labels = np.asarray(index.codes[pos], dtype=np.int64), index.levels[pos]
+            codes, labels = np.asarray(index.codes[pos]), index.levels[pos]
             if not labels.is_monotonic_increasing:
                 rank = np.empty(len(labels), dtype=np.int64)
                 rank[labels.argsort()] = np.arange(len(labels))
@@ -612,19 +637,32 @@ def segment_layout(
             f"by={by!r} is neither an index level ({level_names}) nor a column ({list(data.columns)}) "
             "of the frame; pass by= with the name of the date level or column."
         )
-    codes = np.asarray(codes, dtype=np.int64)
+    codes = np.asarray(codes)
     if (codes < 0).any():
         raise PanelError(f"by={by!r} holds missing values (NaN/NaT); drop those rows.")
     labels = pd.Index(labels, name=by)
     y_name, x_names, y_values, x_columns = _frame_values(data, y, x, "drop")
-    narrow = codes.astype(np.uint16) if len(labels) <= 65_536 else codes
-    perm = np.argsort(narrow, kind="stable").astype(np.int64)
-    offsets = np.zeros(len(labels) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(codes, minlength=len(labels)), out=offsets[1:])
-    order = None if _is_identity(perm) else perm
+    order, offsets = _group_rows(codes, len(labels))
     x_rows, y_rows = _gather(y_values, x_columns, order)
     layout = Layout(
-        x=x_rows, y=y_rows, offsets=offsets, xrow=_NO_ROWS, dest=_NO_ROWS if order is None else perm,
+        x=x_rows, y=y_rows, offsets=offsets, xrow=_NO_ROWS, dest=_NO_ROWS if order is None else order,
         pdest=_NO_ROWS, times=_NO_ROWS, unit=1, n_out=len(data), index=data.index, x_names=x_names, y_name=y_name,
     )
     return layout, labels
+
+
+def _group_rows(codes: np.ndarray, n_groups: int) -> tuple[np.ndarray | None, np.ndarray]:
+    """The int64 permutation grouping rows by their (non-negative) integer code, rows in their
+    order within a group — None when they are grouped in code order already (no sort, no
+    copy) — and the groups' int64 offsets."""
+    if codes.shape[0] == 0 or (codes[1:] >= codes[:-1]).all():  # grouped: where each code starts
+        starts = np.arange(n_groups + 1)
+        if n_groups < np.iinfo(codes.dtype).max:  # searched in the codes' own type: no converted copy
+            starts = starts.astype(codes.dtype)
+        return None, np.searchsorted(codes, starts).astype(np.int64)
+    # a stable sort (a radix sort for up to 65,536 groups) keeps the rows' order within a group
+    narrow = codes.astype(np.uint16) if n_groups <= 65_536 else codes
+    perm = np.argsort(narrow, kind="stable").astype(np.int64)
+    offsets = np.zeros(n_groups + 1, dtype=np.int64)
+    np.cumsum(np.bincount(codes, minlength=n_groups), out=offsets[1:])
+    return (None if _is_identity(perm) else perm), offsets
