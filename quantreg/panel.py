@@ -328,8 +328,10 @@ def sort_order(index: pd.MultiIndex, time_pos: int, inst_pos: int) -> tuple[np.n
     n_groups = len(index.levels[inst_pos])
     # a stable sort by instrument (a radix sort for up to 65,536 instruments) keeps the rows'
     # order within an instrument; only when that order is not time order, sort by both
-    narrow = inst_codes.astype(np.uint16) if n_groups <= 65_536 else inst_codes
-    perm = np.argsort(narrow, kind="stable")
+    perm = _balanced_grouping(inst_codes, n_groups)
+    if perm is None:
+        narrow = inst_codes.astype(np.uint16) if n_groups <= 65_536 else inst_codes
+        perm = np.argsort(narrow, kind="stable")
     offsets = np.zeros(n_groups + 1, dtype=np.int64)
     np.cumsum(np.bincount(inst_codes, minlength=n_groups), out=offsets[1:])
     position, kind = _first_disorder(keys[perm], offsets)
@@ -345,6 +347,18 @@ def sort_order(index: pd.MultiIndex, time_pos: int, inst_pos: int) -> tuple[np.n
             "instrument], keep='last'))."
         )
     return perm, offsets
+
+
+def _balanced_grouping(inst_codes: np.ndarray, n_groups: int) -> np.ndarray | None:
+    """The stable grouping permutation without a sort when the rows come as a grid — each
+    instrument once per block of ``n_groups`` rows, in code order (a balanced panel sorted by
+    (datetime, instrument), as ``stack()`` or ``MultiIndex.from_product`` make it): the grid's
+    transpose. None for any other layout."""
+    n = inst_codes.shape[0]
+    if n_groups == 0 or n % n_groups or not (inst_codes.reshape(-1, n_groups) == np.arange(n_groups)).all():
+        return None
+    n_blocks = n // n_groups
+    return (np.arange(n_groups, dtype=np.int64)[:, None] + n_groups * np.arange(n_blocks, dtype=np.int64)).ravel()
 
 
 def _first_disorder(sorted_keys: np.ndarray, offsets: np.ndarray) -> tuple[int, int]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import quantreg
 from quantreg.exceptions import MissingColumnError, MissingValueError, NonNumericError, PanelError
@@ -214,3 +216,38 @@ def test_window_beyond_int64_and_windows_longer_than_every_instrument(df):
 def test_numpy_timedelta_window_is_a_calendar_window(df):
     got = quantreg.rolling_resid(df, window=np.timedelta64(5, "D"))
     pd.testing.assert_series_equal(got, quantreg.rolling_resid(df, window="5D"))
+
+
+@given(n_groups=st.integers(1, 6), n_blocks=st.integers(1, 6), swap=st.booleans(), drop=st.booleans())
+@settings(max_examples=60, deadline=None)
+def test_grid_grouping_equals_the_stable_sort(n_groups, n_blocks, swap, drop):
+    """A balanced panel sorted by (datetime, instrument) is grouped by the grid's transpose,
+    exactly the stable sort's permutation; any other layout (a swapped pair, a missing row)
+    falls back to the sort."""
+    from quantreg.panel import _balanced_grouping
+
+    codes = np.tile(np.arange(n_groups), n_blocks)
+    if swap and n_groups > 1:
+        codes[[0, 1]] = codes[[1, 0]]
+    if drop:
+        codes = codes[1:]
+    perm = _balanced_grouping(codes, n_groups)
+    swapped = swap and n_groups > 1
+    if not (swapped or drop):
+        assert perm is not None
+    if swapped or (drop and n_groups > 1):
+        assert perm is None
+    if perm is not None:  # (with one instrument, any rows are a grid)
+        np.testing.assert_array_equal(perm, np.argsort(codes, kind="stable"))
+        assert perm.dtype == np.int64
+
+
+def test_balanced_and_shuffled_panels_give_the_same_fit():
+    """The grid path (rows sorted by date, every instrument each date) and the sorted path
+    (the same rows shuffled) give identical residuals, on the caller's rows."""
+    df = make_test_panel(4, 30, 2, seed=3)
+    grid = df.sort_index(level=["datetime", "instrument"])
+    shuffled = grid.sample(frac=1.0, random_state=0)
+    a = quantreg.rolling_resid(grid, window=8)
+    b = quantreg.rolling_resid(shuffled, window=8)
+    pd.testing.assert_series_equal(a.loc[shuffled.index], b)
