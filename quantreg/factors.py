@@ -21,6 +21,7 @@ from quantreg.panel import (
     Layout,
     WideLayout,
     column_as_float,
+    readable_values,
     resolve_levels,
     sort_order,
 )
@@ -134,17 +135,18 @@ def _long_layout(
             f"the returns hold {int(np.isnan(yv).sum())} missing value(s) and missing='raise'; "
             "drop them, or use missing='drop' or 'skip'."
         )
-    perm, offsets = sort_order(index, time_pos, inst_pos)
+    rows, offsets = sort_order(index, time_pos, inst_pos)  # None: already in walk order
     date_code = np.asarray(index.codes[time_pos])
     used = np.flatnonzero(np.bincount(date_code, minlength=len(level)) > 0)
     order = np.argsort(level[used], kind="stable")
     dates = level[used[order]]
     fmap = np.full(len(level), -1, dtype=np.int64)
     fmap[used[order]] = np.arange(len(dates))
-    xrow = fmap[date_code[perm]]
+    xrow = fmap[date_code if rows is None else date_code[rows]]
     times, unit = time_axis(datetime_ns(dates)) if calendar else (_NO_ROWS, 1)
     return Layout(
-        x=_align(factors, dates, missing), y=yv[perm], offsets=offsets, xrow=xrow, dest=perm, pdest=_NO_ROWS,
+        x=_align(factors, dates, missing), y=readable_values(yv) if rows is None else yv[rows], offsets=offsets, xrow=xrow,
+        dest=_NO_ROWS if rows is None else rows, pdest=_NO_ROWS,
         times=times[xrow] if calendar else _NO_ROWS, unit=unit, n_out=len(frame), index=index,
         x_names=list(factors.columns), y_name=y_name,
     )

@@ -315,50 +315,56 @@ def _time_keys(index: pd.MultiIndex, level: int) -> np.ndarray:
     return rank[codes]
 
 
-def sort_order(index: pd.MultiIndex, time_pos: int, inst_pos: int) -> tuple[np.ndarray, np.ndarray]:
-    """int64 permutation grouping rows by instrument in time order, and the segments' offsets.
-    Errors for missing index values and duplicated (datetime, instrument) entries."""
+def sort_order(index: pd.MultiIndex, time_pos: int, inst_pos: int) -> tuple[np.ndarray | None, np.ndarray]:
+    """int64 permutation grouping rows by instrument in time order (None: the rows are in that
+    order already), and the segments' offsets. Errors for missing index values and duplicated
+    (datetime, instrument) entries."""
     for pos in (time_pos, inst_pos):
         if (index.codes[pos] < 0).any():
             raise PanelError(
                 f"index level {index.names[pos]!r} holds missing values (NaN/NaT); drop those rows."
             )
-    inst_codes = np.asarray(index.codes[inst_pos], dtype=np.int64)
+    inst_codes = np.asarray(index.codes[inst_pos])
     keys = np.asarray(_time_keys(index, time_pos), dtype=np.int64)
-    n_groups = len(index.levels[inst_pos])
-    # a stable sort by instrument (a radix sort for up to 65,536 instruments) keeps the rows'
-    # order within an instrument; only when that order is not time order, sort by both
-    perm = _balanced_grouping(inst_codes, n_groups)
-    if perm is None:
-        narrow = inst_codes.astype(np.uint16) if n_groups <= 65_536 else inst_codes
-        perm = np.argsort(narrow, kind="stable")
-    offsets = np.zeros(n_groups + 1, dtype=np.int64)
-    np.cumsum(np.bincount(inst_codes, minlength=n_groups), out=offsets[1:])
-    position, kind = _first_disorder(keys[perm], offsets)
+    # grouping keeps the rows' order within an instrument; only when that order is not time
+    # order, sort by both
+    order, offsets = group_rows(inst_codes, len(index.levels[inst_pos]))
+    position, kind = _first_disorder(keys if order is None else keys[order], offsets)
     if kind == 1:
-        perm = np.lexsort((keys, inst_codes))
-        position, kind = _first_disorder(keys[perm], offsets)
+        order = np.lexsort((keys, inst_codes))
+        position, kind = _first_disorder(keys[order], offsets)
     if kind == 2:
-        label = index[perm[position]]
+        label = index[position if order is None else order[position]]
         raise PanelError(
             f"the index has duplicated (datetime, instrument) entries, first {label}; "
             "aggregate or drop them, e.g. df[~df.index.duplicated(keep='last')] (a flat frame: "
             "df.drop_duplicates([time, instrument], keep='last'); polars: df.unique([time, "
             "instrument], keep='last'))."
         )
-    return perm, offsets
+    return order, offsets
 
 
-def _balanced_grouping(inst_codes: np.ndarray, n_groups: int) -> np.ndarray | None:
-    """The stable grouping permutation without a sort when the rows come as a grid — each
-    instrument once per block of ``n_groups`` rows, in code order (a balanced panel sorted by
-    (datetime, instrument), as ``stack()`` or ``MultiIndex.from_product`` make it): the grid's
-    transpose. None for any other layout."""
-    n = inst_codes.shape[0]
-    if n_groups == 0 or n % n_groups or not (inst_codes.reshape(-1, n_groups) == np.arange(n_groups)).all():
-        return None
-    n_blocks = n // n_groups
-    return (np.arange(n_groups, dtype=np.int64)[:, None] + n_groups * np.arange(n_blocks, dtype=np.int64)).ravel()
+def group_rows(codes: np.ndarray, n_groups: int) -> tuple[np.ndarray | None, np.ndarray]:
+    """The int64 permutation grouping rows by their (non-negative) integer code, the rows in
+    their order within a group, and the groups' int64 offsets. Without a sort when it can be:
+    None when the rows are grouped in code order already (nothing copied); the grid's transpose
+    when they come as a grid — each code once per block of ``n_groups`` rows, in code order (a
+    balanced panel sorted by (datetime, instrument), as ``stack()`` or
+    ``MultiIndex.from_product`` make it, grouped by instrument; or sorted by (instrument,
+    datetime), grouped by date); else a stable sort (a radix sort for up to 65,536 groups)."""
+    n = codes.shape[0]
+    if n == 0 or (codes[1:] >= codes[:-1]).all():  # grouped: where each code starts
+        starts = np.arange(n_groups + 1)
+        if n_groups < np.iinfo(codes.dtype).max:  # searched in the codes' own type: no converted copy
+            starts = starts.astype(codes.dtype)
+        return None, np.searchsorted(codes, starts).astype(np.int64)
+    offsets = np.zeros(n_groups + 1, dtype=np.int64)
+    if n % n_groups == 0 and (codes.reshape(-1, n_groups) == np.arange(n_groups)).all():
+        offsets[1:] = np.arange(1, n_groups + 1) * (n // n_groups)
+        return (np.arange(n_groups, dtype=np.int64)[:, None] + n_groups * np.arange(n // n_groups, dtype=np.int64)).ravel(), offsets
+    narrow = codes.astype(np.uint16) if n_groups <= 65_536 else codes
+    np.cumsum(np.bincount(codes, minlength=n_groups), out=offsets[1:])
+    return np.argsort(narrow, kind="stable").astype(np.int64), offsets
 
 
 def _first_disorder(sorted_keys: np.ndarray, offsets: np.ndarray) -> tuple[int, int]:
@@ -375,10 +381,6 @@ def _first_disorder(sorted_keys: np.ndarray, offsets: np.ndarray) -> tuple[int, 
         if bad.any():
             return int(np.argmax(bad)) + 1, kind
     return 0, 0
-
-
-def _is_identity(perm: np.ndarray) -> bool:
-    return bool((perm == np.arange(perm.shape[0])).all())
 
 
 def check_frame(data: object) -> None:
@@ -435,13 +437,15 @@ def _gather(y_values: np.ndarray, x_columns: list[np.ndarray], perm: np.ndarray 
     run_segments(fill, np.minimum(np.arange(n_blocks + 1, dtype=np.int64) * _GATHER_BLOCK, n))
     if perm is not None:
         return x, y_values[perm]
-    return x, _writeable(np.ascontiguousarray(y_values))
+    return x, readable_values(y_values)
 
 
-def _writeable(values: np.ndarray) -> np.ndarray:
-    """``values`` itself, or a writeable view of a read-only array (a column under pandas'
-    copy-on-write) — the kernels only read it, but numba would compile a read-only array as
-    another signature — or a copy when no writeable view can be had (an Arrow buffer)."""
+def readable_values(values: np.ndarray) -> np.ndarray:
+    """``values`` as a C-contiguous array for the kernels to read: itself, or a writeable view
+    of a read-only array (a column under pandas' copy-on-write) — the kernels only read it, but
+    numba would compile a read-only array as another signature — or a copy when no writeable
+    view can be had (an Arrow buffer)."""
+    values = np.ascontiguousarray(values)
     if values.flags.writeable:
         return values
     view = values.view()
@@ -492,12 +496,11 @@ def panel_layout(
     time_pos, inst_pos = resolve_levels(data.index, time_level, instrument_level)
     check_time_level(data.index, time_pos)
     y_name, x_names, y_values, x_columns = _frame_values(data, y, x, missing)
-    perm, offsets = sort_order(data.index, time_pos, inst_pos)
-    order = None if _is_identity(perm) else perm
+    order, offsets = sort_order(data.index, time_pos, inst_pos)
     x_rows, y_rows = _gather(y_values, x_columns, order)
     times, unit = panel_times(data.index, time_pos, order) if calendar else (_NO_ROWS, 1)
     return Layout(
-        x=x_rows, y=y_rows, offsets=offsets, xrow=_NO_ROWS, dest=_NO_ROWS if order is None else perm,
+        x=x_rows, y=y_rows, offsets=offsets, xrow=_NO_ROWS, dest=_NO_ROWS if order is None else order,
         pdest=_NO_ROWS, times=times, unit=unit, n_out=len(data), index=data.index, x_names=x_names,
         y_name=y_name,
     )
@@ -521,8 +524,7 @@ def cross_section_layout(
     check_time_level(data.index, time_pos)
     y_name, x_names, y_values, x_columns = _frame_values(data, y, x, "drop")
     # group rows by date (the roles of the levels swapped: instruments ordered within a date)
-    perm, offsets = sort_order(data.index, inst_pos, time_pos)
-    order = None if _is_identity(perm) else perm
+    order, offsets = sort_order(data.index, inst_pos, time_pos)
     x_rows, y_rows = _gather(y_values, x_columns, order)
     dates = data.index.levels[time_pos]
     layout = Layout(
@@ -656,7 +658,7 @@ def segment_layout(
         raise PanelError(f"by={by!r} holds missing values (NaN/NaT); drop those rows.")
     labels = pd.Index(labels, name=by)
     y_name, x_names, y_values, x_columns = _frame_values(data, y, x, "drop")
-    order, offsets = _group_rows(codes, len(labels))
+    order, offsets = group_rows(codes, len(labels))
     x_rows, y_rows = _gather(y_values, x_columns, order)
     layout = Layout(
         x=x_rows, y=y_rows, offsets=offsets, xrow=_NO_ROWS, dest=_NO_ROWS if order is None else order,
@@ -664,19 +666,3 @@ def segment_layout(
     )
     return layout, labels
 
-
-def _group_rows(codes: np.ndarray, n_groups: int) -> tuple[np.ndarray | None, np.ndarray]:
-    """The int64 permutation grouping rows by their (non-negative) integer code, rows in their
-    order within a group — None when they are grouped in code order already (no sort, no
-    copy) — and the groups' int64 offsets."""
-    if codes.shape[0] == 0 or (codes[1:] >= codes[:-1]).all():  # grouped: where each code starts
-        starts = np.arange(n_groups + 1)
-        if n_groups < np.iinfo(codes.dtype).max:  # searched in the codes' own type: no converted copy
-            starts = starts.astype(codes.dtype)
-        return None, np.searchsorted(codes, starts).astype(np.int64)
-    # a stable sort (a radix sort for up to 65,536 groups) keeps the rows' order within a group
-    narrow = codes.astype(np.uint16) if n_groups <= 65_536 else codes
-    perm = np.argsort(narrow, kind="stable").astype(np.int64)
-    offsets = np.zeros(n_groups + 1, dtype=np.int64)
-    np.cumsum(np.bincount(codes, minlength=n_groups), out=offsets[1:])
-    return (None if _is_identity(perm) else perm), offsets

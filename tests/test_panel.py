@@ -218,28 +218,30 @@ def test_numpy_timedelta_window_is_a_calendar_window(df):
     pd.testing.assert_series_equal(got, quantreg.rolling_resid(df, window="5D"))
 
 
-@given(n_groups=st.integers(1, 6), n_blocks=st.integers(1, 6), swap=st.booleans(), drop=st.booleans())
-@settings(max_examples=60, deadline=None)
-def test_grid_grouping_equals_the_stable_sort(n_groups, n_blocks, swap, drop):
-    """A balanced panel sorted by (datetime, instrument) is grouped by the grid's transpose,
-    exactly the stable sort's permutation; any other layout (a swapped pair, a missing row)
-    falls back to the sort."""
-    from quantreg.panel import _balanced_grouping
+@given(n_groups=st.integers(1, 6), n_blocks=st.integers(1, 6), swap=st.booleans(), drop=st.booleans(),
+       by_code=st.booleans())
+@settings(max_examples=80, deadline=None)
+def test_grouping_equals_the_stable_sort(n_groups, n_blocks, swap, drop, by_code):
+    """Rows grouped without a sort — already in code order (None), or a grid (a balanced panel
+    sorted by date, grouped by instrument: the grid's transpose) — get exactly the stable sort's
+    permutation and offsets; any other layout (a swapped pair, a missing row) is sorted."""
+    from quantreg.panel import group_rows
 
-    codes = np.tile(np.arange(n_groups), n_blocks)
+    codes = np.repeat(np.arange(n_groups), n_blocks) if by_code else np.tile(np.arange(n_groups), n_blocks)
     if swap and n_groups > 1:
-        codes[[0, 1]] = codes[[1, 0]]
+        codes[[0, n_blocks if by_code else 1]] = codes[[n_blocks if by_code else 1, 0]]
     if drop:
         codes = codes[1:]
-    perm = _balanced_grouping(codes, n_groups)
-    swapped = swap and n_groups > 1
-    if not (swapped or drop):
-        assert perm is not None
-    if swapped or (drop and n_groups > 1):
-        assert perm is None
-    if perm is not None:  # (with one instrument, any rows are a grid)
-        np.testing.assert_array_equal(perm, np.argsort(codes, kind="stable"))
-        assert perm.dtype == np.int64
+    codes = codes.astype(np.int8)
+    order, offsets = group_rows(codes, n_groups)
+    perm = np.arange(codes.shape[0]) if order is None else order
+    np.testing.assert_array_equal(perm, np.argsort(codes, kind="stable"))
+    np.testing.assert_array_equal(offsets, np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=n_groups))]))
+    assert offsets.dtype == np.int64 and (order is None or order.dtype == np.int64)
+    if by_code and not (swap and n_groups > 1):
+        assert order is None  # already grouped: nothing sorted, nothing copied
+    if not by_code and not swap and not drop and n_groups > 1 and n_blocks > 1:
+        assert order is not None and order.reshape(n_groups, n_blocks)[:, 0].tolist() == list(range(n_groups))
 
 
 def test_balanced_and_shuffled_panels_give_the_same_fit():
