@@ -24,6 +24,7 @@ from quantreg._kernels.ols import ols_kernel
 from quantreg._kernels.options import Options
 from quantreg._kernels.sandwich import NONROBUST, sandwich_kernel
 from quantreg._kernels.select import select_kernel
+from quantreg._kernels.steps import STEPS, prepare
 from quantreg._kernels.walk import CHUNK, CHUNK_COLS, IDX, record_size
 from quantreg._parallel import run_segments
 from quantreg.exceptions import RankDeficientWindowWarning
@@ -280,8 +281,8 @@ def workspace(k: int, longest: int, window: int) -> tuple[np.ndarray, ...]:
     state, need)`` (see :mod:`quantreg._kernels.walk` and :mod:`quantreg._kernels.ols`).
     Allocated here, flat, so that the kernels neither allocate nor unpack nested tuples."""
     p = k + 1
-    size = record_size(p)
-    n_sol = solution_rows(k)[-1]
+    size = record_size.py_func(p)  # the kernels' formulas, run by Python: nothing to compile
+    n_sol = solution_rows.py_func(k)[-1]
     return (
         np.empty((4, longest + 1), dtype=np.int64), np.empty((4, longest + 1)),
         np.empty((size, min(window, longest) + 8)), np.empty((2 * size + p + 3, CHUNK_COLS)),
@@ -295,14 +296,15 @@ def _longest(offsets: np.ndarray, first: int, last: int) -> int:
 
 
 def _run(kernel, layout: Layout, opts, outs, *extra) -> None:
+    prepare()
     if layout.weights.shape[0] > 0:  # row weights (WLS), in walk order
         opts = opts._replace(row_weights=layout.weights)
 
     def run(first: int, last: int) -> None:
         ws = workspace(layout.k, _longest(layout.offsets, first, last), opts.window)
         args = (layout.x, layout.xrow, layout.y, layout.offsets, layout.dest, layout.pdest, layout.times, first, last)
-        if kernel(*args, opts, outs, ws, *extra):  # windows the normal equations cannot be trusted with
-            kernel(*args, opts._replace(refine=True), outs, ws, *extra)
+        if kernel(*args, opts, outs, ws, STEPS, *extra):  # windows the normal equations cannot be trusted with
+            kernel(*args, opts._replace(refine=True), outs, ws, STEPS, *extra)
 
     run_segments(run, layout.offsets)
 

@@ -163,6 +163,7 @@ def test_windows_that_need_refinement_are_solved_again_with_it():
     """The kernel compiled without the QR refinement reports the windows that need it (status
     REFINE, NaN); the engine solves them again with it: the fit equals lstsq on every window."""
     from quantreg._kernels.linalg import REFINE
+    from quantreg._kernels.steps import STEPS
     from quantreg.options import fit_options
     from quantreg.panel import panel_layout
 
@@ -179,10 +180,10 @@ def test_windows_that_need_refinement_are_solved_again_with_it():
     ws = engine.workspace(layout.k, engine._longest(layout.offsets, 0, layout.n_segments), 10)
     args = (layout.x, layout.xrow, layout.y, layout.offsets, layout.dest, layout.pdest, layout.times, 0,
             layout.n_segments)
-    left = ols_kernel(*args, options.kernel_options(False), outs, ws)
+    left = ols_kernel(*args, options.kernel_options(False), outs, ws, STEPS)
     assert left == np.count_nonzero(outs[3] == REFINE) > 0
     assert np.isnan(outs[0][outs[3] == REFINE]).all()
-    assert ols_kernel(*args, options.kernel_options(False)._replace(refine=True), outs, ws) == 0
+    assert ols_kernel(*args, options.kernel_options(False)._replace(refine=True), outs, ws, STEPS) == 0
     assert not (outs[3] == REFINE).any()
     res = quantreg.rolling_ols(df, y="y", x=["u", "u2"], window=10)
     for instrument, rows in df.groupby(level="instrument"):
@@ -226,6 +227,7 @@ def test_results_do_not_depend_on_the_chunking(k):
 def test_a_window_record_is_the_selection_modules_gram_statistics():
     """One representation of the statistics: the walk's record of a window is a GramStats."""
     from quantreg._kernels.ols import fit_chunk
+    from quantreg._kernels.steps import STEPS
     from quantreg.engine import workspace
     from quantreg.options import fit_options
     from quantreg.panel import panel_layout
@@ -236,7 +238,7 @@ def test_a_window_record_is_the_selection_modules_gram_statistics():
     options = fit_options(layout, window=10)
     opts = options.kernel_options(False)
     ws = workspace(layout.k, layout.longest, opts.window)
-    n = fit_chunk(layout.x, layout.xrow, layout.y, layout.offsets, layout.times, 0, 0, opts, False, *ws)
+    n = fit_chunk(layout.x, layout.xrow, layout.y, layout.offsets, layout.times, 0, 0, opts, False, *ws, STEPS)
     rows = slice(n - 10, n)  # the last row's window: the segment's last 10 rows
     record = ws[6][:, n - 1]
     expected = GramStats.from_rows(layout.x[rows], layout.y[rows])

@@ -3,8 +3,14 @@
 Every kernel is compiled with float64 arithmetic as written (no ``fastmath``), without the GIL,
 for one signature (callers normalise values to float64 and indices to int64; the number of
 regressors is a run-time argument), and cached on disk so that a fresh process (or a Dask
-worker) loads machine code instead of compiling again. When numba cannot find a writable cache location (a read-only install with no
-``NUMBA_CACHE_DIR``), the kernels are compiled in memory instead of failing at import time.
+worker) loads machine code instead of compiling again. When numba cannot find a writable
+cache location (a read-only install with no ``NUMBA_CACHE_DIR``), the kernels are compiled in
+memory instead of failing at import time.
+
+Kernels are called either from Python (the finishers, the coordinate descent: compiled with
+the Python entry point only) or, for the steps of the walk, by other kernels through their
+addresses (:mod:`quantreg._kernels.steps`: compiled with the C entry point only). Wrappers
+nothing calls are not compiled.
 """
 
 from __future__ import annotations
@@ -16,12 +22,15 @@ import numba
 __all__ = ["jit"]
 
 
-def jit(inline: str = "never") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def jit(inline: str = "never", step: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorate a kernel with quantreg's numba settings. ``inline="always"`` is for glue only
-    (a function inlined into its callers is typed again in each of them)."""
+    (a function inlined into its callers is typed again in each of them). ``step``: a step of
+    the walk, called by the finishers through its address (:mod:`quantreg._kernels.steps`),
+    never from Python — compiled without the Python entry point."""
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
-        options = dict(nogil=True, fastmath=False, error_model="numpy", inline=inline)
+        options = dict(nogil=True, fastmath=False, error_model="numpy", inline=inline, no_cpython_wrapper=step,
+                       no_cfunc_wrapper=not step)
         try:
             return numba.njit(cache=True, **options)(func)
         except RuntimeError:  # "cannot cache function ...: no locator available"

@@ -22,7 +22,7 @@ import numpy as np
 from numba import uint64
 
 from quantreg._kernels._jit import jit
-from quantreg._kernels.linalg import ILL_CONDITIONED, MISSING, OK, REFINE, WARMUP, factor_chunk, solution_rows, solve_chunk
+from quantreg._kernels.linalg import ILL_CONDITIONED, MISSING, OK, REFINE, WARMUP, solution_rows
 from quantreg._kernels.refine import refine_windows
 from quantreg._kernels.walk import MEAN, RW, STARTS, VALID, WEIGHT, cov_at
 
@@ -134,7 +134,7 @@ def segment_record(x, xrow, y, row_weights, start, length, k, seg, segf, cols, r
 
 
 @jit()
-def cross_section_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, outs, ws):
+def cross_section_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, outs, ws, steps):
     """Least squares of each segment ``g`` in ``first … last − 1`` on its complete rows
     (``opts``: ``add_const``, ``row_weights`` and ``full`` are read; ``pdest`` and ``times``
     are not used). ``ws``: :func:`quantreg.engine.workspace` for a window as long as any
@@ -186,10 +186,10 @@ def cross_section_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, o
             status[g] = WARMUP
         else:
             state[0] = OK
-            factor_chunk(rec, one_window, k, add_const, state, sol)
+            steps.factor_chunk(rec, one_window, k, add_const, state, sol)
             refined = refine_windows(opts.refine, x, xrow, y, start, seg, segf, length - 1, one_window, k, add_const,
                                      weighted, state, sol)
-            solve_chunk(rec, one_window, k, add_const, opts.full, refined, state, sol)
+            steps.solve_chunk(rec, one_window, k, add_const, opts.full, refined, state, sol)
             if state[0] == ILL_CONDITIONED:  # solved all the same (a cross-section is one fit, as in linearmodels)
                 state[0] = OK
             status[g] = state[0]

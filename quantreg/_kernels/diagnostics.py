@@ -18,13 +18,13 @@ from __future__ import annotations
 import numpy as np
 
 from quantreg._kernels._jit import jit
-from quantreg._kernels.linalg import OK, RANK_TOL, WARMUP, factor_chunk, singular_values, window_condition
+from quantreg._kernels.linalg import OK, RANK_TOL, WARMUP, singular_values, window_condition
 from quantreg._kernels.refine import constant_column, qr_pivots, window_qr
-from quantreg._kernels.walk import CHUNK, INVALID_BEFORE, STARTS, begin_segment, walk_chunk
+from quantreg._kernels.walk import CHUNK, INVALID_BEFORE, STARTS
 
 
 @jit()
-def diagnostics_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, outs, ws):
+def diagnostics_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, outs, ws, steps):
     """Per row of the segments ``first … last − 1``: ``rank[dest[row]]`` (-1 for an empty
     window) and ``condition[dest[row]]`` (NaN with fewer than 2 rows), ``outs = (rank,
     condition)``; windows and arguments as :func:`quantreg._kernels.ols.ols_kernel`."""
@@ -40,16 +40,16 @@ def diagnostics_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opt
     skip = np.empty(k, dtype=np.bool_)
     full_rank = k + (1 if add_const else 0)
     for g in range(first, last):
-        start, length = begin_segment(x, xrow, y, offsets, g, times, opts.window, opts.span, opts.lam, opts.row_weights, seg, segf,
-                                      istate)
+        start, length = steps.begin_segment(x, xrow, y, offsets, g, times, opts.window, opts.span, opts.lam,
+                                            opts.row_weights, seg, segf, istate)
         for t0 in range(0, length, CHUNK):
             t1 = min(t0 + CHUNK, length)
             for t in range(t0, t1):
                 s = seg[STARTS, t]
                 need[t - t0] = seg[INVALID_BEFORE, t + 1] - seg[INVALID_BEFORE, s] < t - s + 1
                 state[t - t0] = OK if need[t - t0] else WARMUP
-            walk_chunk(x, xrow, y, start, seg, segf, t0, t1, need, weighted, front, work, cur, istate, rec, k)
-            factor_chunk(rec, t1 - t0, k, add_const, state, sol)
+            steps.walk_chunk(x, xrow, y, start, seg, segf, t0, t1, need, weighted, front, work, cur, istate, rec, k)
+            steps.factor_chunk(rec, t1 - t0, k, add_const, state, sol)
             for t in range(t0, t1):
                 c = t - t0
                 if not need[c]:

@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from quantreg._kernels._jit import jit
-from quantreg._kernels.linalg import MISSING, OK, REFINE, WARMUP, factor_chunk, solution_rows, solve_chunk
+from quantreg._kernels.linalg import MISSING, OK, REFINE, WARMUP, solution_rows
 from quantreg._kernels.refine import refine_windows
 from quantreg._kernels.walk import (
     CHUNK,
@@ -32,31 +32,29 @@ from quantreg._kernels.walk import (
     STARTS,
     VALID,
     WEIGHT,
-    begin_segment,
     cov_at,
-    walk_chunk,
 )
 
 __all__ = ["fit_chunk", "ols_kernel", "window_states"]
 
 
-@jit()
-def window_states(seg, t0, t1, opts, state, need):
+@jit(step=True)
+def window_states(seg, t0, t1, window, min_nobs, need_full, skip_missing, state, need):
     """Per chunk row ``t − t0``: whether its window is to be solved (``state`` :data:`OK`,
     ``need`` True) or why not — ``WARMUP``: fewer than ``window`` rows when full windows are
-    required, or fewer than ``min_nobs`` rows of history; ``MISSING``: ``skip_missing`` met a
-    missing row, or missing rows leave fewer than ``min_nobs`` valid ones."""
+    required (``need_full``), or fewer than ``min_nobs`` rows of history; ``MISSING``:
+    ``skip_missing`` met a missing row, or missing rows leave fewer than ``min_nobs`` valid ones."""
     for t in range(t0, t1):
         s = seg[STARTS, t]
         rows = t - s + 1
         n_invalid = seg[INVALID_BEFORE, t + 1] - seg[INVALID_BEFORE, s]
         count = rows - n_invalid
-        if opts.need_full and rows < opts.window:
+        if need_full and rows < window:
             code = WARMUP
-        elif opts.skip_missing and n_invalid > 0:
+        elif skip_missing and n_invalid > 0:
             code = MISSING
-        elif count < opts.min_nobs:
-            code = WARMUP if rows < opts.min_nobs else MISSING
+        elif count < min_nobs:
+            code = WARMUP if rows < min_nobs else MISSING
         else:
             code = OK
         state[t - t0] = code
@@ -65,31 +63,33 @@ def window_states(seg, t0, t1, opts, state, need):
 
 @jit(inline="always")
 def fit_chunk(x, xrow, y, offsets, times, g, t0, opts, want_inverse, seg, segf, front, work, cur, istate, rec, sol,
-              state, need):
+              state, need, steps):
     """Fit the windows of rows ``t0 … t0 + CHUNK − 1`` of segment ``g`` (chunks in order;
     ``t0 == 0`` starts the segment) and return the number of rows. Afterwards, per chunk row,
     ``state`` holds :func:`window_states` then the solver's status, ``rec`` the window record,
-    ``sol`` the slopes and SSR (and with ``want_inverse`` the inverse's diagonal). Compiled
+    ``sol`` the slopes and SSR (and with ``want_inverse`` the inverse's diagonal). ``steps``:
+    :data:`quantreg._kernels.steps.STEPS`. Compiled
     with ``opts.refine`` None, windows that need the QR refinement keep the status
     :data:`~quantreg._kernels.linalg.REFINE` (see :func:`quantreg._kernels.refine.refine_windows`)."""
     start = offsets[g]
     length = offsets[g + 1] - start
     if t0 == 0:
-        begin_segment(x, xrow, y, offsets, g, times, opts.window, opts.span, opts.lam, opts.row_weights, seg, segf, istate)
+        steps.begin_segment(x, xrow, y, offsets, g, times, opts.window, opts.span, opts.lam, opts.row_weights, seg, segf,
+                            istate)
     t1 = min(t0 + CHUNK, length)
-    window_states(seg, t0, t1, opts, state, need)
+    steps.window_states(seg, t0, t1, opts.window, opts.min_nobs, opts.need_full, opts.skip_missing, state, need)
     k = x.shape[1]
     weighted = opts.lam != 1.0
-    walk_chunk(x, xrow, y, start, seg, segf, t0, t1, need, weighted, front, work, cur, istate, rec, k)
-    factor_chunk(rec, t1 - t0, k, opts.add_const, state, sol)
+    steps.walk_chunk(x, xrow, y, start, seg, segf, t0, t1, need, weighted, front, work, cur, istate, rec, k)
+    steps.factor_chunk(rec, t1 - t0, k, opts.add_const, state, sol)
     refined = refine_windows(opts.refine, x, xrow, y, start, seg, segf, t0, t1 - t0, k, opts.add_const, weighted, state,
                              sol)
-    solve_chunk(rec, t1 - t0, k, opts.add_const, want_inverse, refined, state, sol)
+    steps.solve_chunk(rec, t1 - t0, k, opts.add_const, want_inverse, refined, state, sol)
     return t1 - t0
 
 
 @jit()
-def ols_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, outs, ws):
+def ols_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, outs, ws, steps):
     """Rolling least squares of the segments ``first … last − 1``.
 
     ``x`` (m × k) holds regressor rows, ``x[xrow[row]]`` (or ``x[row]`` when ``xrow`` is empty)
@@ -131,7 +131,7 @@ def ols_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, outs,
         prev_ok = False
         for t0 in range(0, length, CHUNK):
             n = fit_chunk(x, xrow, y, offsets, times, g, t0, opts, full, seg, segf, front, work, cur, istate, rec,
-                          sol, state, need)
+                          sol, state, need, steps)
             if not opts.out_of_sample:  # x_t'β, as ȳ + (x_t − x̄)'β so that level data stay exact
                 for c in range(n):
                     sol[fit, c] = rec[MEAN + k, c] if add_const else 0.0

@@ -118,7 +118,7 @@ def robust_variances(
 
 
 @jit()
-def sandwich_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, bse, ws):
+def sandwich_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, bse, ws, steps):
     """Robust standard errors (``opts.cov_code``) of every estimated window of the segments
     ``first … last − 1``, into the rows ``pdest[row]`` (or ``dest[row]``, or ``row``) of
     ``bse``; other rows are not written. Arguments as
@@ -141,7 +141,7 @@ def sandwich_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, 
         length = offsets[g + 1] - start
         for t0 in range(0, length, CHUNK):
             n = fit_chunk(x, xrow, y, offsets, times, g, t0, opts, opts.full, seg, segf, front, work, cur, istate, rec, sol,
-                          state, need)
+                          state, need, steps)
             for c in range(n):
                 if state[c] != OK:
                     left += state[c] == REFINE

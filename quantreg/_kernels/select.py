@@ -17,15 +17,14 @@ import numpy as np
 from quantreg._kernels import coordinate_descent as cd
 from quantreg._kernels._jit import jit
 from quantreg._kernels.linalg import MISSING, OK, RANK_DEFICIENT
-from quantreg._kernels.ols import window_states
-from quantreg._kernels.walk import CHUNK, INVALID_BEFORE, MEAN, STARTS, VALID, WEIGHT, begin_segment, cov_at, walk_chunk
+from quantreg._kernels.walk import CHUNK, INVALID_BEFORE, MEAN, STARTS, VALID, WEIGHT, cov_at
 
 #: Points of the continuation grid for non-convex penalties (as the estimators).
 N_CONTINUATION = 100
 
 
 @jit()
-def select_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, outs, ws, settings):
+def select_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, outs, ws, steps, settings):
     """Rolling selection over the segments ``first … last − 1`` (windows and arguments as
     :func:`quantreg._kernels.ols.ols_kernel`; ``opts.add_const`` is the estimator's
     ``fit_intercept``). ``outs = (params, resid, fitted, nobs, status, n_iter)`` at
@@ -48,13 +47,13 @@ def select_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, ou
     prev_coef = np.empty(k)
     prev_mean = np.empty(p)
     for g in range(first, last):
-        start, length = begin_segment(x, xrow, y, offsets, g, times, opts.window, opts.span, opts.lam, opts.row_weights, seg, segf,
-                                      istate)
+        start, length = steps.begin_segment(x, xrow, y, offsets, g, times, opts.window, opts.span, opts.lam,
+                                            opts.row_weights, seg, segf, istate)
         prev_ok = False
         for t0 in range(0, length, CHUNK):
             t1 = min(t0 + CHUNK, length)
-            window_states(seg, t0, t1, opts, state, need)
-            walk_chunk(x, xrow, y, start, seg, segf, t0, t1, need, opts.lam != 1.0, front, work, cur, istate, rec, k)
+            steps.window_states(seg, t0, t1, opts.window, opts.min_nobs, opts.need_full, opts.skip_missing, state, need)
+            steps.walk_chunk(x, xrow, y, start, seg, segf, t0, t1, need, opts.lam != 1.0, front, work, cur, istate, rec, k)
             for t in range(t0, t1):
                 c = t - t0
                 row = start + t
