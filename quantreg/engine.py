@@ -24,7 +24,7 @@ from quantreg._kernels.ols import ols_kernel
 from quantreg._kernels.options import Options
 from quantreg._kernels.sandwich import NONROBUST, sandwich_kernel
 from quantreg._kernels.select import select_kernel
-from quantreg._kernels.steps import STEPS, prepare
+from quantreg._kernels.steps import SOLVERS, STEPS, prepare
 from quantreg._kernels.walk import CHUNK, CHUNK_COLS, IDX, record_size
 from quantreg._parallel import run_segments
 from quantreg.exceptions import RankDeficientWindowWarning
@@ -200,7 +200,9 @@ def select(layout: Layout, options: FitOptions, solver: tuple) -> Selection:
         int(kind), np.ascontiguousarray(penalty, dtype=np.float64), bool(convex), bool(garrote), float(eps),
         int(max_iter), float(tol), bool(warm_start),
     )
-    _run(select_kernel, layout, options.kernel_options(False), tuple(out), settings)
+    # the helper compiles the walk and the coordinate descent; this process the rest
+    _run(select_kernel, layout, options.kernel_options(False), tuple(out), settings, SOLVERS,
+         compiled=STEPS + SOLVERS, helped=(STEPS.walk_chunk, SOLVERS.cd_gram, SOLVERS.cd_continuation_gram))
     return out
 
 
@@ -295,8 +297,13 @@ def _longest(offsets: np.ndarray, first: int, last: int) -> int:
     return max(int(np.diff(offsets[first:last + 1]).max(initial=0)), 1)
 
 
-def _run(kernel, layout: Layout, opts, outs, *extra) -> None:
-    prepare()
+#: The steps a helper process compiles on a cold first call (:func:`quantreg._kernels.steps.prepare`):
+#: about half of what the finisher and its steps take to compile.
+_HELPED = (STEPS.walk_chunk, STEPS.solve_chunk)
+
+
+def _run(kernel, layout: Layout, opts, outs, *extra, compiled: tuple = STEPS, helped: tuple = _HELPED) -> None:
+    prepare(compiled, helped)  # the first time: a helper process compiles some steps
     if layout.weights.shape[0] > 0:  # row weights (WLS), in walk order
         opts = opts._replace(row_weights=layout.weights)
 

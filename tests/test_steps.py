@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 import quantreg
+from quantreg import engine
 from quantreg._kernels import steps
 from quantreg._kernels.steps import STEPS, Step
 
@@ -51,9 +52,11 @@ def test_a_fresh_process_has_the_helper_compile_steps_into_the_cache(tmp_path):
     the cache (hits) and compiles the other steps (misses); the residuals are those of this
     process. A second fresh process compiles no step at all."""
     first = run_fresh(tmp_path)
-    for name in steps.HELPER_STEPS:
+    helped = {name for name, step in STEPS._asdict().items() if step in engine._HELPED}
+    assert helped == {"walk_chunk", "solve_chunk"}
+    for name in helped:
         assert first["steps"][name] == {"hits": 1, "misses": 0}, name
-    for name in set(STEPS._fields) - set(steps.HELPER_STEPS):
+    for name in set(STEPS._fields) - helped:
         assert first["steps"][name] == {"hits": 0, "misses": 1}, name
     rng = np.random.default_rng(3)
     idx = pd.MultiIndex.from_product([pd.date_range("2020-01-01", periods=80), ["A", "B", "C"]],
@@ -66,13 +69,17 @@ def test_a_fresh_process_has_the_helper_compile_steps_into_the_cache(tmp_path):
     assert second["resid"] == first["resid"]
 
 
-def test_a_step_whose_helper_failed_compiles_itself():
+def test_a_step_whose_helper_failed_compiles_itself(monkeypatch):
     """The helper exits without compiling anything: the step compiles (here: finds) its code and
     gives the same address as the shared step."""
     shared = STEPS.walk_chunk
     address = shared.__wrapper_address__()
     step = Step(shared._kernel, shared.signature())
-    step.helper = subprocess.Popen([sys.executable, "-c", "raise SystemExit(1)"])
+    monkeypatch.setattr(steps, "_ALL", {"walk_chunk": step})
+    monkeypatch.setattr(steps.sys, "executable", sys.executable)
+    helper = steps._Helper([step])
+    helper._process.kill()  # fails before it has compiled anything
+    step.helper = helper
     assert step.__wrapper_address__() == address > 0
     assert step.helper is None
 

@@ -22,15 +22,15 @@ import numba
 __all__ = ["jit"]
 
 
-def jit(inline: str = "never", step: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def jit(inline: str = "never", *, python: bool = True, address: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorate a kernel with quantreg's numba settings. ``inline="always"`` is for glue only
-    (a function inlined into its callers is typed again in each of them). ``step``: a step of
-    the walk, called by the finishers through its address (:mod:`quantreg._kernels.steps`),
-    never from Python — compiled without the Python entry point."""
+    (a function inlined into its callers is typed again in each of them). ``python``: called
+    from Python (compile the Python entry point); ``address``: called by other kernels through
+    its address (:mod:`quantreg._kernels.steps`; compile the C entry point)."""
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
-        options = dict(nogil=True, fastmath=False, error_model="numpy", inline=inline, no_cpython_wrapper=step,
-                       no_cfunc_wrapper=not step)
+        options = dict(nogil=True, fastmath=False, error_model="numpy", inline=inline, no_cpython_wrapper=not python,
+                       no_cfunc_wrapper=not address)
         try:
             return numba.njit(cache=True, **options)(func)
         except RuntimeError:  # "cannot cache function ...: no locator available"

@@ -276,7 +276,7 @@ def kkt_violation(G: np.ndarray, b: np.ndarray, w: np.ndarray, kind: int, params
     return _violation(q, b, w, kind, params)
 
 
-@jit()
+@jit(address=True)
 def cholesky_solve(A: np.ndarray, rhs: np.ndarray, out: np.ndarray) -> int:
     """Solve ``A x = rhs`` for a symmetric positive definite ``A`` (not modified).
 
@@ -328,7 +328,7 @@ def ridge_gram(G: np.ndarray, b: np.ndarray, alpha: float, w: np.ndarray) -> int
     return cholesky_solve(A, b, w)
 
 
-@jit()
+@jit(address=True)
 def cd_gram(
     G: np.ndarray,
     b: np.ndarray,
@@ -471,7 +471,7 @@ def log_grid(top: float, eps: float, out: np.ndarray) -> None:
         out[k] = top * np.exp(step * k)
 
 
-@jit()
+@jit(address=True)
 def cd_continuation_gram(
     G: np.ndarray,
     b: np.ndarray,

@@ -74,7 +74,7 @@ def solution_rows(k: int):
     return u, beta, ssr, linv, inv_diag, fit, qr, qr + k + 2
 
 
-@jit(step=True)
+@jit(python=False, address=True)
 def factor_chunk(rec, n, k, add_const, status, sol):
     """``S = L D Lᵀ`` of the windows ``rec[:, c]``, chunk columns ``0 … n − 1``, into the
     factor rows of ``sol`` (:func:`solution_rows`). A window whose ``status[c]`` is :data:`OK`
@@ -132,7 +132,7 @@ def factor_chunk(rec, n, k, add_const, status, sol):
                 sol[ij, c] *= sol[dj, c]
 
 
-@jit(step=True)
+@jit(python=False, address=True)
 def solve_chunk(rec, n, k, add_const, want_inverse, refined, status, sol):
     """Least squares of the windows ``rec[:, c]``, chunk columns ``0 … n − 1``, from their
     factorisation (:func:`factor_chunk`, or :func:`quantreg._kernels.refine.refine_chunk`).

@@ -38,7 +38,7 @@ from quantreg._kernels.walk import (
 __all__ = ["fit_chunk", "ols_kernel", "window_states"]
 
 
-@jit(step=True)
+@jit(python=False, address=True)
 def window_states(seg, t0, t1, window, min_nobs, need_full, skip_missing, state, need):
     """Per chunk row ``t − t0``: whether its window is to be solved (``state`` :data:`OK`,
     ``need`` True) or why not — ``WARMUP``: fewer than ``window`` rows when full windows are

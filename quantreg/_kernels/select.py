@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from quantreg._kernels import coordinate_descent as cd
 from quantreg._kernels._jit import jit
 from quantreg._kernels.linalg import MISSING, OK, RANK_DEFICIENT
 from quantreg._kernels.walk import CHUNK, INVALID_BEFORE, MEAN, STARTS, VALID, WEIGHT, cov_at
@@ -24,7 +23,7 @@ N_CONTINUATION = 100
 
 
 @jit()
-def select_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, outs, ws, steps, settings):
+def select_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, outs, ws, steps, settings, solvers):
     """Rolling selection over the segments ``first … last − 1`` (windows and arguments as
     :func:`quantreg._kernels.ols.ols_kernel`; ``opts.add_const`` is the estimator's
     ``fit_intercept``). ``outs = (params, resid, fitted, nobs, status, n_iter)`` at
@@ -32,7 +31,8 @@ def select_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, ou
     coefficients after it. ``settings = (kind, penalty, convex, garrote, eps, max_iter, tol,
     warm_start)``: the penalty as an integer kind and its parameters (see
     :mod:`quantreg._kernels.coordinate_descent`), ``tol`` relative to ``max|b|`` as in the
-    estimators."""
+    estimators; ``steps`` and ``solvers``: :data:`quantreg._kernels.steps.STEPS` and
+    :data:`~quantreg._kernels.steps.SOLVERS`."""
     params, resid, fitted, nobs, status, n_iter = outs
     kind, penalty, convex, garrote, eps, max_iter, tol, warm_start = settings
     k = x.shape[1]
@@ -77,7 +77,7 @@ def select_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, ou
                             v += w_total * m_i * rec[MEAN + k, c]
                         b[i] = v / w_total
                     if garrote:
-                        if cd.cholesky_solve(G, b, scale) != 0:  # least squares on the window
+                        if solvers.cholesky_solve(G, b, scale) != 0:  # least squares on the window
                             code = RANK_DEFICIENT
                         else:
                             for i in range(k):
@@ -92,9 +92,10 @@ def select_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, ou
                     if convex:
                         if not warm_start:
                             w[:] = 0.0
-                        iters, _ = cd.cd_gram(G, b, w, kind, penalty, max_iter, tol_abs)
+                        iters, _ = solvers.cd_gram(G, b, w, kind, penalty, max_iter, tol_abs)
                     else:
-                        iters, _ = cd.cd_continuation_gram(G, b, w, kind, penalty, N_CONTINUATION, eps, max_iter, tol_abs)
+                        iters, _ = solvers.cd_continuation_gram(G, b, w, kind, penalty, N_CONTINUATION, eps, max_iter,
+                                                                tol_abs)
                     if iters < 0:
                         code = RANK_DEFICIENT
                         w[:] = 0.0

@@ -1,4 +1,5 @@
-"""The steps of the walk, compiled once and called by every finisher through their addresses.
+"""Kernels called by other kernels through their addresses: the steps of the walk, compiled
+once and shared by every finisher, and the selection solvers.
 
 A numba function that calls another copies the callee's optimised code into its own module
 and optimises and compiles it again: linked that way, the walk (:mod:`quantreg._kernels.walk`)
@@ -7,19 +8,22 @@ and once more inside every finisher kernel. Instead each finisher receives :data
 named tuple of first-class functions — the steps' addresses — and calls them through it: each
 step is compiled (or loaded from the disk cache) once per process, for one signature, and a
 finisher's module holds only its own code. A call costs an indirect jump per chunk of
-:data:`~quantreg._kernels.walk.CHUNK` rows, nothing measurable.
+:data:`~quantreg._kernels.walk.CHUNK` rows, nothing measurable. The selection finisher
+receives the coordinate descent the same way (:data:`SOLVERS`: once per window, next to a
+solve of O(k²) per sweep).
 
 The steps have fixed signatures (float64 values, int64 indices, C-contiguous arrays, as
 :class:`quantreg.panel.Layout` normalises them); a finisher calling a step with other types
 fails to compile instead of silently converting.
 
-**Compiling the steps in parallel.** With an empty cache, the steps are most of a first
-call's compilation. :func:`prepare` (called by the engine before its first kernel call in a
+**Compiling in parallel.** With an empty cache, the steps are most of a first call's
+compilation. :func:`prepare` (called by the engine before a finisher's first call in a
 process) loads the steps that are cached, and when at least two are not and there is a core to
-spare, compiles :data:`HELPER_STEPS` in a helper process — into the same disk cache — while
-this process compiles the finisher and the other steps; a step waits for the helper only when
-its address is first needed, then loads from the cache (or compiles here, should the helper
-have failed). Without a disk cache, or on one core, everything is compiled here.
+spare, has a helper process compile some of them — the finisher's choice, about half the work
+— into the same disk cache while this process compiles the finisher and the others; a step
+waits for the helper only when its address is first needed, then loads from the cache (or
+compiles here, should the helper have failed). Without a disk cache, or on one core,
+everything is compiled here.
 """
 
 from __future__ import annotations
@@ -36,11 +40,12 @@ from numba.core.dispatcher import Dispatcher
 from numba.core.typing import Signature
 from numba.core.types.function_type import WrapperAddressProtocol
 
+from quantreg._kernels.coordinate_descent import cd_continuation_gram, cd_gram, cholesky_solve
 from quantreg._kernels.linalg import factor_chunk, solve_chunk
 from quantreg._kernels.ols import window_states
 from quantreg._kernels.walk import begin_segment, walk_chunk
 
-__all__ = ["HELPER_STEPS", "STEPS", "Step", "Steps", "compile_steps", "prepare"]
+__all__ = ["SOLVERS", "STEPS", "Solvers", "Step", "Steps", "compile_steps", "prepare"]
 
 _F1, _F2 = nt.float64[::1], nt.float64[:, ::1]
 _I1, _I2 = nt.int64[::1], nt.int64[:, ::1]
@@ -58,7 +63,8 @@ class Step(WrapperAddressProtocol):
         self._signature = signature
         self._address: int | None = None
         self._lock = threading.Lock()
-        self.helper: subprocess.Popen | None = None  # a process compiling this step into the disk cache
+        self.prepared = False  # by prepare()
+        self.helper: _Helper | None = None  # a process compiling this step into the disk cache
 
     def signature(self) -> Signature:
         return self._signature
@@ -86,10 +92,7 @@ class Step(WrapperAddressProtocol):
         with self._lock:
             if self._address is None:
                 if self.helper is not None:  # being compiled into the cache: wait for it
-                    try:
-                        self.helper.wait(timeout=HELPER_TIMEOUT)
-                    except subprocess.TimeoutExpired:  # stuck: compile here instead
-                        self.helper.kill()
+                    self.helper.wait_for(self)
                     self.helper = None
                 compiled = self._kernel.get_compile_result(self._signature)  # from the cache, or compiled
                 self._address = compiled.library.get_pointer_to_function(compiled.fndesc.llvm_cfunc_wrapper_name)
@@ -121,32 +124,54 @@ STEPS = Steps(
     solve_chunk=Step(solve_chunk, nt.void(_F2, _INT, _INT, _BOOL, _BOOL, _INT, _S1, _F2)),
 )
 
-#: The steps a helper process compiles when the cache lacks them: about as long to compile as
-#: a finisher and the other steps together.
-HELPER_STEPS = ("walk_chunk", "solve_chunk")
+
+
+class Solvers(NamedTuple):
+    """The solvers of the selection finisher (:mod:`quantreg._kernels.select`)."""
+
+    cholesky_solve: Any
+    cd_gram: Any
+    cd_continuation_gram: Any
+
+
+_FIT = nt.Tuple((_INT, nt.float64))
+
+#: The coordinate descent (:mod:`quantreg._kernels.coordinate_descent`), passed by the engine
+#: to the selection finisher (the estimators call the same kernels from Python).
+SOLVERS = Solvers(
+    cholesky_solve=Step(cholesky_solve, _INT(_F2, _F1, _F1)),
+    cd_gram=Step(cd_gram, _FIT(_F2, _F1, _F1, _INT, _F1, _INT, nt.float64)),
+    cd_continuation_gram=Step(cd_continuation_gram,
+                              _FIT(_F2, _F1, _F1, _INT, _F1, _INT, nt.float64, _INT, nt.float64)),
+)
+
+_ALL = {**STEPS._asdict(), **SOLVERS._asdict()}
 #: Seconds a step waits for the helper before compiling itself.
 HELPER_TIMEOUT = 300.0
-
-_prepared = threading.Event()
 _prepare_lock = threading.Lock()
 
 
 def compile_steps(names: list[str]) -> None:
-    """Compile the named steps (into the disk cache): what the helper process runs."""
+    """Compile the named steps (into the disk cache), printing each name when it is done: what
+    the helper process runs."""
     for name in names:
-        getattr(STEPS, name).compile()
+        _ALL[name].compile()
+        print(name, flush=True)
 
 
-def prepare() -> None:
-    """Once per process, before the first finisher is called: load the cached steps, and have a
-    helper process compile :data:`HELPER_STEPS` if they are not cached (see the module's
-    docstring)."""
-    if _prepared.is_set():
-        return
+def prepare(steps: tuple[Step, ...], helped: tuple[Step, ...]) -> None:
+    """Before a finisher's first call in a process: load those of ``steps`` that are cached,
+    and when at least two are not, have a helper process compile those of ``helped`` (about
+    half the work) while this process compiles the finisher and the rest (see the module's
+    docstring). Steps already prepared are left alone."""
     with _prepare_lock:
-        if not _prepared.is_set():
-            _start_helper([name for name, step in STEPS._asdict().items() if not step.load_cached()])
-            _prepared.set()
+        todo = [step for step in steps if not step.prepared]
+        for step in todo:
+            step.prepared = True
+        missing = [step for step in todo if not step.load_cached()]
+        for_helper = [step for step in missing if step in helped]
+        if for_helper and len(missing) >= 2 and _usable_cores() >= 2 and sys.executable and missing[0].disk_cache:
+            _start_helper(for_helper)
 
 
 def _usable_cores() -> int:
@@ -156,23 +181,43 @@ def _usable_cores() -> int:
     return os.cpu_count() or 1
 
 
-def _start_helper(missing: list[str]) -> None:
-    helped = [name for name in HELPER_STEPS if name in missing]
-    if not helped or len(missing) < 2 or _usable_cores() < 2 or not sys.executable:
-        return
-    if not STEPS.walk_chunk.disk_cache:  # nothing to share with a helper
-        return
-    # the helper imports the kernels without running quantreg/__init__ (pandas and the rest):
-    # the same files, so the same cache entries
-    script = (
-        "import sys, types; package = types.ModuleType('quantreg'); "
-        f"package.__path__ = [{str(Path(__file__).resolve().parents[1])!r}]; sys.modules['quantreg'] = package; "
-        f"from quantreg._kernels.steps import compile_steps; compile_steps({helped!r})"
-    )
+class _Helper:
+    """A process compiling steps into the disk cache; it prints each step's name when done."""
+
+    def __init__(self, steps: list[Step]) -> None:
+        names = {name: step for name, step in _ALL.items() if step in steps}
+        # the kernels without quantreg/__init__ (pandas and the rest): the same files, so the
+        # same cache entries
+        script = (
+            "import sys, types; package = types.ModuleType('quantreg'); "
+            f"package.__path__ = [{str(Path(__file__).resolve().parents[1])!r}]; sys.modules['quantreg'] = package; "
+            f"from quantreg._kernels.steps import compile_steps; compile_steps({list(names)!r})"
+        )
+        self._ready = {step: threading.Event() for step in steps}
+        self._names = {name: self._ready[step] for name, step in names.items()}
+        self._process = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        with self._process.stdout as lines:
+            for line in lines:
+                if line.strip() in self._names:
+                    self._names[line.strip()].set()
+        self._process.wait()
+        for ready in self._ready.values():  # done, or failed: nobody waits any longer
+            ready.set()
+
+    def wait_for(self, step: Step) -> None:
+        """Until ``step`` is in the cache, the helper has exited, or :data:`HELPER_TIMEOUT`."""
+        if not self._ready[step].wait(HELPER_TIMEOUT):
+            self._process.kill()
+
+
+def _start_helper(steps: list[Step]) -> None:
     try:
-        helper = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)
+        helper = _Helper(steps)
     except OSError:  # cannot start a process here: compile in this one
         return
-    for name in helped:
-        getattr(STEPS, name).helper = helper
+    for step in steps:
+        step.helper = helper

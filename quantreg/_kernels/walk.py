@@ -119,7 +119,7 @@ def read_shift(x, xrow, y, start, seg, s, t, k, out, at):
             return
 
 
-@jit(step=True)
+@jit(python=False, address=True)
 def begin_segment(x, xrow, y, offsets, g, times, window, span, lam, row_weights, seg, segf, istate):
     """Start segment ``g``: describe it in ``seg`` and ``segf``, reset the walk (``istate``),
     return its first data row and its length. ``times``: all walk rows' time units (calendar
@@ -207,7 +207,7 @@ def welford_update(cur, z0, p, bound, ratio, factor):
                     e += 1
 
 
-@jit(step=True)
+@jit(python=False, address=True)
 def walk_chunk(x, xrow, y, start, seg, segf, t0, t1, need, weighted, front, work, cur, istate, out, k):
     """Window records of the rows ``t0 … t1 − 1`` of the segment at data row ``start`` that
     ``need[t − t0]``, into ``out[:, t − t0]`` (``weighted``: exponential weights, ``lam != 1``).
