@@ -24,7 +24,7 @@ from quantreg._kernels.ols import ols_kernel
 from quantreg._kernels.options import Options
 from quantreg._kernels.sandwich import NONROBUST, sandwich_kernel
 from quantreg._kernels.select import select_kernel
-from quantreg._kernels.steps import SOLVERS, STEPS, prepare
+from quantreg._kernels.steps import SOLVE_STEPS, SOLVERS, STEPS, prepare
 from quantreg._kernels.walk import CHUNK, CHUNK_COLS, IDX, record_size
 from quantreg._parallel import run_segments
 from quantreg.exceptions import RankDeficientWindowWarning
@@ -236,7 +236,7 @@ def cross_sections(layout: Layout, add_constant: bool, rows: bool = False) -> Cr
         add_const=bool(add_constant), lam=1.0, out_of_sample=False, full=False, cov_code=NONROBUST,
         use_correction=False, kernel_weights=np.ones(1), row_weights=np.empty(0),
     )
-    _run(cross_section_kernel, layout, opts, tuple(out))
+    _run(cross_section_kernel, layout, opts, tuple(out), steps=SOLVE_STEPS, helped=(SOLVE_STEPS.solve_chunk,))
     _unscale_fit(x_exp, y_exp, add_constant, (out.coef,), (out.resid, out.fitted), (out.stats,))
     return out
 
@@ -302,16 +302,20 @@ def _longest(offsets: np.ndarray, first: int, last: int) -> int:
 _HELPED = (STEPS.walk_chunk, STEPS.solve_chunk)
 
 
-def _run(kernel, layout: Layout, opts, outs, *extra, compiled: tuple = STEPS, helped: tuple = _HELPED) -> None:
-    prepare(compiled, helped)  # the first time: a helper process compiles some steps
+def _run(kernel, layout: Layout, opts, outs, *extra, steps: tuple = STEPS, compiled: tuple | None = None,
+         helped: tuple = _HELPED) -> None:
+    """Run ``kernel`` over the layout's segments on all cores, passing it ``steps`` (then
+    ``extra``); ``compiled``: every step it calls (default: ``steps``), of which the helper
+    process compiles those in ``helped`` on a cold first call."""
+    prepare(steps if compiled is None else compiled, helped)
     if layout.weights.shape[0] > 0:  # row weights (WLS), in walk order
         opts = opts._replace(row_weights=layout.weights)
 
     def run(first: int, last: int) -> None:
         ws = workspace(layout.k, _longest(layout.offsets, first, last), opts.window)
         args = (layout.x, layout.xrow, layout.y, layout.offsets, layout.dest, layout.pdest, layout.times, first, last)
-        if kernel(*args, opts, outs, ws, STEPS, *extra):  # windows the normal equations cannot be trusted with
-            kernel(*args, opts._replace(refine=True), outs, ws, STEPS, *extra)
+        if kernel(*args, opts, outs, ws, steps, *extra):  # windows the normal equations cannot be trusted with
+            kernel(*args, opts._replace(refine=True), outs, ws, steps, *extra)
 
     run_segments(run, layout.offsets)
 

@@ -96,3 +96,15 @@ def test_steps_have_one_signature_each():
     quantreg.rolling_resid(df, y="y", x=["a"], window="7D")
     for name, step in STEPS._asdict().items():
         assert list(step._kernel.overloads) == [step.signature().args], name
+
+
+def test_the_steps_are_typed_before_anything_is_compiled():
+    """numba types first-class functions only once its CPU target has loaded the registries that
+    do it; the steps module loads them itself, so that a process whose first numba call is a
+    finisher does not fail to type its steps."""
+    code = ("import numba; from quantreg._kernels.steps import SOLVE_STEPS, SOLVERS, STEPS; "
+            "print(all(type(numba.typeof(t)).__name__ == 'NamedTuple' for t in (STEPS, SOLVE_STEPS, SOLVERS)))")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "True"

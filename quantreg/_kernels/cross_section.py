@@ -152,7 +152,8 @@ def cross_section_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, o
     level data stay exact) at ``dest[row]`` (the row itself when ``dest`` is empty): NaN in the
     segments not solved, and where the row's own ``y`` (residual) or ``x`` is NaN.
 
-    Returns the number of segments left for the QR refinement, as
+    ``steps``: :data:`quantreg._kernels.steps.SOLVE_STEPS` (the solver; the record is not
+    walked). Returns the number of segments left for the QR refinement, as
     :func:`quantreg._kernels.ols.ols_kernel` does.
     """
     coef, stats, nobs, status, resid, fitted = outs

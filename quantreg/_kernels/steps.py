@@ -35,6 +35,7 @@ import threading
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import numba.experimental.function_type  # noqa: F401  (numba's typing of first-class functions)
 from numba import types as nt
 from numba.core.dispatcher import Dispatcher
 from numba.core.typing import Signature
@@ -45,7 +46,7 @@ from quantreg._kernels.linalg import factor_chunk, solve_chunk
 from quantreg._kernels.ols import window_states
 from quantreg._kernels.walk import begin_segment, walk_chunk
 
-__all__ = ["SOLVERS", "STEPS", "Solvers", "Step", "Steps", "compile_steps", "prepare"]
+__all__ = ["SOLVERS", "SOLVE_STEPS", "STEPS", "SolveSteps", "Solvers", "Step", "Steps", "compile_steps", "prepare"]
 
 _F1, _F2 = nt.float64[::1], nt.float64[:, ::1]
 _I1, _I2 = nt.int64[::1], nt.int64[:, ::1]
@@ -124,6 +125,18 @@ STEPS = Steps(
     solve_chunk=Step(solve_chunk, nt.void(_F2, _INT, _INT, _BOOL, _BOOL, _INT, _S1, _F2)),
 )
 
+
+
+class SolveSteps(NamedTuple):
+    """The solver's steps alone, for finishers that do not walk (one fit per segment)."""
+
+    factor_chunk: Any
+    solve_chunk: Any
+
+
+#: The solver's steps (the same compiled code as in :data:`STEPS`), passed to the
+#: cross-section finisher, which takes each segment's record without the walk.
+SOLVE_STEPS = SolveSteps(factor_chunk=STEPS.factor_chunk, solve_chunk=STEPS.solve_chunk)
 
 
 class Solvers(NamedTuple):
