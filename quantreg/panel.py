@@ -325,10 +325,15 @@ def sort_order(index: pd.MultiIndex, time_pos: int, inst_pos: int) -> tuple[np.n
                 f"index level {index.names[pos]!r} holds missing values (NaN/NaT); drop those rows."
             )
     inst_codes = np.asarray(index.codes[inst_pos])
+    n_inst = len(index.levels[inst_pos])
     keys = np.asarray(_time_keys(index, time_pos), dtype=np.int64)
+    if _is_grid(inst_codes, n_inst) and _increasing_blocks(keys, n_inst):
+        # a balanced panel sorted by (datetime, instrument): its transpose, in time order
+        # within each instrument and without duplicates by construction
+        return _grid_transpose(len(inst_codes), n_inst)
     # grouping keeps the rows' order within an instrument; only when that order is not time
     # order, sort by both
-    order, offsets = group_rows(inst_codes, len(index.levels[inst_pos]))
+    order, offsets = group_rows(inst_codes, n_inst)
     position, kind = _first_disorder(keys if order is None else keys[order], offsets)
     if kind == 1:
         order = np.lexsort((keys, inst_codes))
@@ -358,13 +363,32 @@ def group_rows(codes: np.ndarray, n_groups: int) -> tuple[np.ndarray | None, np.
         if n_groups < np.iinfo(codes.dtype).max:  # searched in the codes' own type: no converted copy
             starts = starts.astype(codes.dtype)
         return None, np.searchsorted(codes, starts).astype(np.int64)
+    if _is_grid(codes, n_groups):
+        return _grid_transpose(n, n_groups)
     offsets = np.zeros(n_groups + 1, dtype=np.int64)
-    if n % n_groups == 0 and (codes.reshape(-1, n_groups) == np.arange(n_groups)).all():
-        offsets[1:] = np.arange(1, n_groups + 1) * (n // n_groups)
-        return (np.arange(n_groups, dtype=np.int64)[:, None] + n_groups * np.arange(n // n_groups, dtype=np.int64)).ravel(), offsets
     narrow = codes.astype(np.uint16) if n_groups <= 65_536 else codes
     np.cumsum(np.bincount(codes, minlength=n_groups), out=offsets[1:])
     return np.argsort(narrow, kind="stable").astype(np.int64), offsets
+
+
+def _is_grid(codes: np.ndarray, n_groups: int) -> bool:
+    """Whether every block of ``n_groups`` rows holds each code once, in code order."""
+    n = codes.shape[0]
+    return n > 0 and n % n_groups == 0 and bool((codes.reshape(-1, n_groups) == np.arange(n_groups)).all())
+
+
+def _increasing_blocks(keys: np.ndarray, size: int) -> bool:
+    """Whether ``keys`` is constant within each block of ``size`` rows and increases strictly
+    from block to block."""
+    blocks = keys.reshape(-1, size)
+    return bool((blocks[1:, 0] > blocks[:-1, 0]).all() and (blocks == blocks[:, :1]).all())
+
+
+def _grid_transpose(n: int, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """The permutation grouping a grid's rows (see :func:`_is_grid`) by code, and the offsets."""
+    per_group = n // n_groups
+    order = (np.arange(n_groups, dtype=np.int64)[:, None] + n_groups * np.arange(per_group, dtype=np.int64)).ravel()
+    return order, np.arange(n_groups + 1, dtype=np.int64) * per_group
 
 
 def _first_disorder(sorted_keys: np.ndarray, offsets: np.ndarray) -> tuple[int, int]:

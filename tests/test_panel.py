@@ -244,6 +244,40 @@ def test_grouping_equals_the_stable_sort(n_groups, n_blocks, swap, drop, by_code
         assert order is not None and order.reshape(n_groups, n_blocks)[:, 0].tolist() == list(range(n_groups))
 
 
+@given(n_inst=st.integers(1, 5), n_dates=st.integers(1, 6), change=st.sampled_from(
+    ["none", "repeat_date", "swap_dates", "swap_rows", "unsorted_level"]))
+@settings(max_examples=80, deadline=None)
+def test_sort_order_of_a_grid_equals_the_lexsort(n_inst, n_dates, change):
+    """A balanced panel sorted by (datetime, instrument) is grouped by its transpose without
+    looking at the keys row by row; the permutation is the (instrument, time) lexsort's, and a
+    grid whose dates repeat or go backwards is not taken for one: duplicates are refused and
+    dates out of order are sorted."""
+    from quantreg.panel import sort_order
+
+    dates = pd.date_range("2021-01-01", periods=n_dates)
+    if change == "unsorted_level":  # the time level's values not in order: keys are ranks
+        dates = dates[::-1]
+    time_codes = np.repeat(np.arange(n_dates), n_inst)
+    inst_codes = np.tile(np.arange(n_inst), n_dates)
+    if change == "repeat_date" and n_dates > 1:
+        time_codes[n_inst:2 * n_inst] = 0
+    if change == "swap_dates" and n_dates > 1:
+        time_codes[:n_inst], time_codes[n_inst:2 * n_inst] = 1, 0
+    if change == "swap_rows" and n_inst > 1:
+        inst_codes[[0, 1]] = inst_codes[[1, 0]]
+    index = pd.MultiIndex(levels=[dates, [f"A{i}" for i in range(n_inst)]], codes=[time_codes, inst_codes],
+                          names=["datetime", "instrument"])
+    times = dates.asi8[time_codes]
+    if index.duplicated().any():
+        with pytest.raises(PanelError, match="duplicated"):
+            sort_order(index, 0, 1)
+        return
+    order, offsets = sort_order(index, 0, 1)
+    perm = np.arange(len(index)) if order is None else order
+    np.testing.assert_array_equal(perm, np.lexsort((times, inst_codes)))
+    np.testing.assert_array_equal(offsets, np.arange(n_inst + 1) * n_dates)
+
+
 def test_balanced_and_shuffled_panels_give_the_same_fit():
     """The grid path (rows sorted by date, every instrument each date) and the sorted path
     (the same rows shuffled) give identical residuals, on the caller's rows."""
