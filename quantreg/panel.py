@@ -444,24 +444,25 @@ _GATHER_BLOCK = 16_384
 
 def _gather(y_values: np.ndarray, x_columns: list[np.ndarray], perm: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """``(x, y)`` in walk order (``perm``: caller row of each walk row; None: the same order).
-    The columns are interleaved into the rows of ``x`` block by block, the blocks shared out
-    between the cores (numpy copies without the GIL)."""
+    The columns are interleaved into the rows of ``x`` (and ``y`` gathered) block by block, the
+    blocks shared out between the cores (numpy copies without the GIL)."""
     n = y_values.shape[0]
     x = np.empty((n, len(x_columns)), dtype=np.float64)
+    y = readable_values(y_values) if perm is None else np.empty(n, dtype=np.float64)
 
     def fill(first: int, last: int) -> None:  # blocks first … last − 1
         lo, hi = first * _GATHER_BLOCK, min(last * _GATHER_BLOCK, n)
         for start in range(lo, hi, _GATHER_BLOCK):
             stop = min(start + _GATHER_BLOCK, hi)
             rows = None if perm is None else perm[start:stop]
+            if rows is not None:
+                y[start:stop] = y_values[rows]
             for j, values in enumerate(x_columns):
                 x[start:stop, j] = values[start:stop] if rows is None else values[rows]
 
     n_blocks = -(-n // _GATHER_BLOCK)
     run_segments(fill, np.minimum(np.arange(n_blocks + 1, dtype=np.int64) * _GATHER_BLOCK, n))
-    if perm is not None:
-        return x, y_values[perm]
-    return x, readable_values(y_values)
+    return x, y
 
 
 def readable_values(values: np.ndarray) -> np.ndarray:
