@@ -63,18 +63,39 @@ class Fit(NamedTuple):
 EQUILIBRATE_EXP = 64
 
 
+#: Rows per block of :func:`_column_extremes` (a multiple of 128), the blocks shared out
+#: between the cores.
+_EXTREMES_BLOCK = 65_536
+
+
 def _column_extremes(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per column of ``x`` (n × k) its max and min (NaN if it holds a NaN), in one pass: for a
-    C-contiguous ``x``, ``m`` rows at a time are read as one row of ``m·k`` values, so that the
-    reduction runs along contiguous memory."""
+    """Per column of ``x`` (n × k) its max and min (NaN if it holds a NaN), in one pass over
+    blocks of rows on all cores: for a C-contiguous ``x``, 128 rows at a time are read as one
+    row of ``128·k`` values, so that the reduction runs along contiguous memory."""
     n, k = x.shape
     if n == 0:
         return np.zeros(k), np.zeros(k)
-    with np.errstate(invalid="ignore"):
-        if not x.flags.c_contiguous:
+    if not x.flags.c_contiguous:
+        with np.errstate(invalid="ignore"):
             return x.max(axis=0), x.min(axis=0)
-        m = 128
-        q = (n // m) * m
+    bounds = np.minimum(np.arange(0, n + _EXTREMES_BLOCK, _EXTREMES_BLOCK, dtype=np.int64), n)
+    bounds = bounds[np.r_[True, bounds[1:] > bounds[:-1]]]
+    his, los = np.empty((bounds.shape[0] - 1, k)), np.empty((bounds.shape[0] - 1, k))
+
+    def run(first: int, last: int) -> None:  # blocks first … last − 1
+        for b in range(first, last):
+            his[b], los[b] = _block_extremes(x[bounds[b]:bounds[b + 1]])
+
+    run_segments(run, bounds)
+    with np.errstate(invalid="ignore"):
+        return his.max(axis=0), los.min(axis=0)
+
+
+def _block_extremes(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    n, k = x.shape
+    m = 128
+    q = (n // m) * m
+    with np.errstate(invalid="ignore"):
         head = x[:q].reshape(n // m, m * k)
         hi = head.max(axis=0).reshape(m, k).max(axis=0) if q else np.full(k, -np.inf)
         lo = head.min(axis=0).reshape(m, k).min(axis=0) if q else np.full(k, np.inf)

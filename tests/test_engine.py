@@ -244,3 +244,24 @@ def test_a_window_record_is_the_selection_modules_gram_statistics():
     expected = GramStats.from_rows(layout.x[rows], layout.y[rows])
     np.testing.assert_allclose(record, expected.record, rtol=1e-11, atol=1e-9)
     assert GramStats.from_record(record).n == 10
+
+
+@pytest.mark.parametrize("n", [0, 1, 127, 128, 300, 1_000, 5_000])
+@pytest.mark.parametrize("special", ["none", "nan", "inf", "both"])
+def test_column_extremes_in_blocks_equal_numpy(monkeypatch, n, special):
+    """The blocked, multi-core column max/min equals numpy's (NaN when a column holds a NaN),
+    across block boundaries and a ragged last block."""
+    monkeypatch.setattr(engine, "_EXTREMES_BLOCK", 256)
+    monkeypatch.setattr(engine, "run_segments", lambda run, offsets: [run(i, i + 1) for i in range(len(offsets) - 1)])
+    rng = np.random.default_rng(n)
+    x = rng.normal(size=(n, 3)) * 10.0 ** rng.integers(-5, 5, size=3)
+    if n and special in ("nan", "both"):
+        x[rng.integers(n), 1] = np.nan
+    if n and special in ("inf", "both"):
+        x[rng.integers(n), 2] = -np.inf
+    hi, lo = engine._column_extremes(x)
+    if n == 0:
+        np.testing.assert_array_equal(hi, np.zeros(3))
+        return
+    np.testing.assert_array_equal(hi, x.max(axis=0))
+    np.testing.assert_array_equal(lo, x.min(axis=0))
