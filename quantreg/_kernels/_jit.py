@@ -7,10 +7,10 @@ worker) loads machine code instead of compiling again. When numba cannot find a 
 cache location (a read-only install with no ``NUMBA_CACHE_DIR``), the kernels are compiled in
 memory instead of failing at import time.
 
-Kernels are called either from Python (the finishers, the coordinate descent: compiled with
-the Python entry point only) or, for the steps of the walk, by other kernels through their
-addresses (:mod:`quantreg._kernels.steps`: compiled with the C entry point only). Wrappers
-nothing calls are not compiled.
+Kernels are called from Python (the finishers, the coordinate descent: the Python entry
+point), by other kernels through their addresses (the steps of :mod:`quantreg._kernels.steps`:
+the C entry point), or only from other kernels' code (helpers such as ``refine_chunk``:
+neither). Entry points nothing calls are not compiled.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from quantreg._kernels.refine import refine_windows
 from quantreg._kernels.walk import MEAN, RW, STARTS, VALID, WEIGHT, cov_at
 
 
-@jit()
+@jit(python=False)
 def segment_record(x, xrow, y, row_weights, start, length, k, seg, segf, cols, rec, frame):
     """The record of the complete rows of the segment at data row ``start`` (``length`` rows)
     into ``rec[:, 0]``; returns the number of complete rows. A row is complete when ``y`` and

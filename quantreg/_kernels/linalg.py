@@ -57,7 +57,7 @@ ILL_TOL = 1e-10
 CONST_TOL = 64.0 * np.finfo(np.float64).eps
 
 
-@jit()
+@jit(python=False)
 def solution_rows(k: int):
     """Rows of the ``sol`` buffer of :func:`solve_chunk` for ``k`` regressors:
     ``(u, beta, ssr, linv, inv_diag, fit, qr, total)`` — the first row of each block. Rows
@@ -222,7 +222,7 @@ def solve_chunk(rec, n, k, add_const, want_inverse, refined, status, sol):
                 sol[i0 + k, c] += sol[u0 + i, c] * sol[u0 + i, c] * sol[di, c]
 
 
-@jit()
+@jit(python=False)
 def inverse_matrix(sol, col, k, out):
     """``S⁻¹ = L⁻ᵀ D⁻¹ L⁻¹`` of window ``col`` (after :func:`solve_chunk` with
     ``want_inverse``) into ``out`` (k × k)."""
@@ -240,7 +240,7 @@ def inverse_matrix(sol, col, k, out):
 
 
 # --- diagnostics ---------------------------------------------------------------------------------
-@jit()
+@jit(python=False)
 def singular_values(b, out):
     """Singular values of the square matrix ``b`` (overwritten) by one-sided Jacobi rotations
     (Hestenes): columns are rotated pairwise until orthogonal; their norms are the singular
@@ -278,7 +278,7 @@ def singular_values(b, out):
         out[i] = math.sqrt(acc)
 
 
-@jit()
+@jit(python=False)
 def jacobi_eigenvalues(a, out):
     """Eigenvalues of the symmetric matrix ``a`` (overwritten) by cyclic Jacobi rotations."""
     n = a.shape[0]
@@ -309,7 +309,7 @@ def jacobi_eigenvalues(a, out):
         out[i] = a[i, i]
 
 
-@jit()
+@jit(python=False)
 def window_condition(rec, col, k, corr, eig):
     """2-norm condition number of the window's column-scaled, centred regressors
     (``sqrt(λ_max / λ_min)`` of their correlation matrix; ``inf`` for a constant regressor)."""

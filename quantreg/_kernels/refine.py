@@ -43,7 +43,7 @@ from quantreg._kernels.linalg import (
 from quantreg._kernels.walk import MEAN, RW, STARTS, STEPS, VALID, WEIGHT, cov_at, read_shift
 
 
-@jit()
+@jit(python=False)
 def constant_column(rec, col, j, k, add_const):
     """Whether regressor ``j`` is constant in the window ``rec[:, col]`` (with an intercept: its
     spread below :data:`CONST_TOL` of its level; without one: all zero)."""
@@ -176,7 +176,7 @@ def qr_status(pivots, k):
     return code
 
 
-@jit()
+@jit(python=False)
 def refine_chunk(x, xrow, y, start, seg, segf, t0, n, k, add_const, weighted, status, sol):
     """Solve the chunk's :data:`REFINE` windows (columns ``c < n``, segment rows ``t0 + c``) by
     the QR of their rows: their ``status`` becomes :data:`OK`, :data:`ILL_CONDITIONED` or

@@ -32,7 +32,7 @@ HC1 = 2
 HAC = 3
 
 
-@jit()
+@jit(python=False)
 def robust_variances(
     x, xrow, y, start, lo, hi, valid, pos, lam, row_weight, beta, rec, col, k, add_const, cov_code,
     kernel_weights, use_correction, h_inv, scores, meat, lagged, out,

@@ -91,13 +91,13 @@ SEG_LEN = 3
 IDX = 4
 
 
-@jit()
+@jit(python=False)
 def record_size(p: int) -> int:
     """Entries of a record of ``p`` variables: the weight, ``p`` means, ``p(p+1)/2`` cross-products."""
     return 1 + p + p * (p + 1) // 2
 
 
-@jit()
+@jit(python=False)
 def cov_at(p: int, a: int) -> int:
     """Position of ``C_aa`` in a record of ``p`` variables (``C_ab`` is at ``cov_at(p, a) + b − a``)."""
     return 1 + p + a * p - (a * (a - 1)) // 2
