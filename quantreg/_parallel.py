@@ -44,6 +44,12 @@ def segment_chunks(offsets: np.ndarray, n_chunks: int) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
 
 
+def row_blocks(n: int, size: int) -> np.ndarray:
+    """Bounds of blocks of ``size`` rows covering ``0 … n`` (the last one shorter), as offsets
+    that :func:`run_segments` shares out between the cores like segments."""
+    return np.minimum(np.arange(-(-n // size) + 1, dtype=np.int64) * size, n)
+
+
 def run_segments(run: Callable[[int, int], None], offsets: np.ndarray) -> None:
     """Call ``run(first, last)`` over ranges covering all segments, in parallel where it pays."""
     workers = n_threads()

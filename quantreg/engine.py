@@ -26,7 +26,7 @@ from quantreg._kernels.sandwich import NONROBUST, sandwich_kernel
 from quantreg._kernels.select import select_kernel
 from quantreg._kernels.steps import SOLVE_STEPS, SOLVERS, STEPS, prepare
 from quantreg._kernels.walk import CHUNK, CHUNK_COLS, IDX, record_size
-from quantreg._parallel import run_segments
+from quantreg._parallel import row_blocks, run_segments
 from quantreg.exceptions import RankDeficientWindowWarning
 from quantreg.options import FitOptions
 from quantreg.panel import Layout
@@ -78,8 +78,7 @@ def _column_extremes(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if not x.flags.c_contiguous:
         with np.errstate(invalid="ignore"):
             return x.max(axis=0), x.min(axis=0)
-    bounds = np.minimum(np.arange(0, n + _EXTREMES_BLOCK, _EXTREMES_BLOCK, dtype=np.int64), n)
-    bounds = bounds[np.r_[True, bounds[1:] > bounds[:-1]]]
+    bounds = row_blocks(n, _EXTREMES_BLOCK)
     his, los = np.empty((bounds.shape[0] - 1, k)), np.empty((bounds.shape[0] - 1, k))
 
     def run(first: int, last: int) -> None:  # blocks first … last − 1

@@ -26,7 +26,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from quantreg._parallel import run_segments
+from quantreg._parallel import row_blocks, run_segments
 from quantreg.exceptions import MissingColumnError, MissingValueError, NonNumericError, PanelError
 
 TIME_LEVEL = "datetime"
@@ -327,13 +327,15 @@ def sort_order(index: pd.MultiIndex, time_pos: int, inst_pos: int) -> tuple[np.n
     inst_codes = np.asarray(index.codes[inst_pos])
     n_inst = len(index.levels[inst_pos])
     keys = np.asarray(_time_keys(index, time_pos), dtype=np.int64)
-    if _is_grid(inst_codes, n_inst) and _increasing_blocks(keys, n_inst):
-        # a balanced panel sorted by (datetime, instrument): its transpose, in time order
-        # within each instrument and without duplicates by construction
-        return _grid_transpose(len(inst_codes), n_inst)
-    # grouping keeps the rows' order within an instrument; only when that order is not time
-    # order, sort by both
-    order, offsets = group_rows(inst_codes, n_inst)
+    if _is_grid(inst_codes, n_inst):
+        order, offsets = _grid_transpose(len(inst_codes), n_inst)
+        if _increasing_blocks(keys, n_inst):
+            # a balanced panel sorted by (datetime, instrument): in time order within each
+            # instrument and without duplicates by construction, nothing to check
+            return order, offsets
+    else:  # grouping keeps the rows' order within an instrument
+        order, offsets = group_rows(inst_codes, n_inst)
+    # only when that order is not time order, sort by both
     position, kind = _first_disorder(keys if order is None else keys[order], offsets)
     if kind == 1:
         order = np.lexsort((keys, inst_codes))
@@ -460,8 +462,7 @@ def _gather(y_values: np.ndarray, x_columns: list[np.ndarray], perm: np.ndarray 
             for j, values in enumerate(x_columns):
                 x[start:stop, j] = values[start:stop] if rows is None else values[rows]
 
-    n_blocks = -(-n // _GATHER_BLOCK)
-    run_segments(fill, np.minimum(np.arange(n_blocks + 1, dtype=np.int64) * _GATHER_BLOCK, n))
+    run_segments(fill, row_blocks(n, _GATHER_BLOCK))
     return x, y
 
 

@@ -18,6 +18,7 @@ import quantreg
 from quantreg import engine
 from quantreg._kernels import steps
 from quantreg._kernels.steps import STEPS, Step
+from quantreg._parallel import n_threads
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,7 +47,7 @@ def run_fresh(cache: Path) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.skipif(steps._usable_cores() < 2, reason="the helper process needs a second core")
+@pytest.mark.skipif(n_threads() < 2, reason="the helper process needs a second core")
 def test_a_fresh_process_has_the_helper_compile_steps_into_the_cache(tmp_path):
     """Empty cache: the helper compiles walk_chunk and solve_chunk, this process loads them from
     the cache (hits) and compiles the other steps (misses); the residuals are those of this

@@ -18,9 +18,10 @@ fails to compile instead of silently converting.
 
 **Compiling in parallel.** With an empty cache, the steps are most of a first call's
 compilation. :func:`prepare` (called by the engine before a finisher's first call in a
-process) loads the steps that are cached, and when at least two are not and there is a core to
-spare, has a helper process compile some of them — the finisher's choice, about half the work
-— into the same disk cache while this process compiles the finisher and the others; a step
+process) loads the steps that are cached, and when at least two are not and the kernels may
+use a second core (:func:`quantreg._parallel.n_threads`), has a helper process compile some of
+them — the finisher's choice, about half the work — into the same disk cache while this
+process compiles the finisher and the others; a step
 waits for the helper only when its address is first needed, then loads from the cache (or
 compiles here, should the helper have failed). Without a disk cache, or on one core,
 everything is compiled here.
@@ -28,7 +29,6 @@ everything is compiled here.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import threading
@@ -45,6 +45,7 @@ from quantreg._kernels.coordinate_descent import cd_continuation_gram, cd_gram, 
 from quantreg._kernels.linalg import factor_chunk, solve_chunk
 from quantreg._kernels.ols import window_states
 from quantreg._kernels.walk import begin_segment, walk_chunk
+from quantreg._parallel import n_threads
 
 __all__ = ["SOLVERS", "SOLVE_STEPS", "STEPS", "SolveSteps", "Solvers", "Step", "Steps", "compile_steps", "prepare"]
 
@@ -126,7 +127,6 @@ STEPS = Steps(
 )
 
 
-
 class SolveSteps(NamedTuple):
     """The solver's steps alone, for finishers that do not walk (one fit per segment)."""
 
@@ -183,15 +183,8 @@ def prepare(steps: tuple[Step, ...], helped: tuple[Step, ...]) -> None:
             step.prepared = True
         missing = [step for step in todo if not step.load_cached()]
         for_helper = [step for step in missing if step in helped]
-        if for_helper and len(missing) >= 2 and _usable_cores() >= 2 and sys.executable and missing[0].disk_cache:
+        if for_helper and len(missing) >= 2 and n_threads() >= 2 and sys.executable and missing[0].disk_cache:
             _start_helper(for_helper)
-
-
-def _usable_cores() -> int:
-    """Cores this process may run on (its CPU affinity where the system tells)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 class _Helper:
