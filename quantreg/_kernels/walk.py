@@ -207,6 +207,18 @@ def welford_update(cur, z0, p, bound, ratio, factor):
                     e += 1
 
 
+@jit(python=False)
+def gather_front(front, istate, c0, c1, size):
+    """Copy the front's record of each chunk column ``c`` in ``c0 … c1 − 1`` (its column
+    ``istate[IDX + c]``) to the consecutive columns ``g + c − c0`` after the front's own, when
+    they are not consecutive (calendar windows); return ``g``."""
+    g = front.shape[1] - CHUNK_COLS
+    for e in range(size):
+        for c in range(c0, c1):
+            front[e, g + c - c0] = front[e, istate[IDX + c]]
+    return g
+
+
 @jit(python=False, address=True)
 def walk_chunk(x, xrow, y, start, seg, segf, t0, t1, need, weighted, front, work, cur, istate, out, k):
     """Window records of the rows ``t0 … t1 − 1`` of the segment at data row ``start`` that
@@ -219,8 +231,7 @@ def walk_chunk(x, xrow, y, start, seg, segf, t0, t1, need, weighted, front, work
     """
     p = k + 1
     size = (p * (p + 3)) // 2 + 1
-    gather0 = size  # rows of work: back records, gathered front columns, δ of the means, φ/cross/share
-    delta0 = 2 * size
+    delta0 = size  # rows of work: back records, δ of the means, φ/cross/share
     phi_row = delta0 + p
     z0 = size  # cur: the record, one row minus the means, the front's age factor, the shift
     age = size + p
@@ -303,24 +314,19 @@ def walk_chunk(x, xrow, y, start, seg, segf, t0, t1, need, weighted, front, work
             t += 1
             continue
         istate[LAST] = last_needed
-        # merge: out[:, c] = front[:, idx[c]] aged by φ ⊕ back[:, c]; columns innermost, with an
-        # unsigned index (no wrap-around check), over contiguous front columns
+        # merge: out[:, c] = front[:, idx[c]] aged by φ ⊕ back[:, c], over chunk columns c0 … c1 − 1
         c0, c1 = t - t0, last_needed + 1 - t0
-        off = istate[IDX + c0] - c0  # front column of chunk column c: c + off, when consecutive
+        f0 = istate[IDX + c0]  # the front's columns f0, f0 + 1, …, when consecutive (row windows)
         for c in range(c0 + 1, c1):
-            if istate[IDX + c] != c + off:
-                off = -1  # not consecutive (calendar windows): gather the front's columns
+            if istate[IDX + c] != f0 + c - c0:  # not consecutive (calendar windows): gather them
+                f0 = gather_front(front, istate, c0, c1, size)
                 break
-        src, src0 = front, 0
-        if off < 0:
-            src, src0, off = work, gather0, 0
-            for e in range(size):
-                for c in range(c0, c1):
-                    work[gather0 + e, c] = front[e, istate[IDX + c]]
-        lo, hi = uint64(c0), uint64(c1)
-        shift = uint64(off)
-        for c in range(lo, hi):
-            w_a = src[src0 + WEIGHT, c + shift] * work[phi_row, c]
+        # columns innermost, from unsigned offsets (no wrap-around checks), so that they vectorise
+        fa, ca = uint64(f0), uint64(c0)
+        n = uint64(c1 - c0)
+        for i in range(n):
+            c = ca + i
+            w_a = front[WEIGHT, fa + i] * work[phi_row, c]
             w_b = work[WEIGHT, c]
             w = w_a + w_b
             inv_w = 1.0 / w if w > 0.0 else 0.0
@@ -329,15 +335,17 @@ def walk_chunk(x, xrow, y, start, seg, segf, t0, t1, need, weighted, front, work
             work[phi_row + 2, c] = w_b * inv_w
         for a in range(p):
             ma = MEAN + a
-            for c in range(lo, hi):
-                d = work[ma, c] - src[src0 + ma, c + shift]
+            for i in range(n):
+                c = ca + i
+                d = work[ma, c] - front[ma, fa + i]
                 work[delta0 + a, c] = d
-                out[ma, c] = (src[src0 + ma, c + shift] + d * work[phi_row + 2, c]) + cur[shift0 + a]
+                out[ma, c] = (front[ma, fa + i] + d * work[phi_row + 2, c]) + cur[shift0 + a]
         e = MEAN + p
         for a in range(p):
             for b in range(a, p):
-                for c in range(lo, hi):
-                    out[e, c] = (src[src0 + e, c + shift] * work[phi_row, c] + work[e, c]
+                for i in range(n):
+                    c = ca + i
+                    out[e, c] = (front[e, fa + i] * work[phi_row, c] + work[e, c]
                                  + work[phi_row + 1, c] * work[delta0 + a, c] * work[delta0 + b, c])
                 e += 1
         t = last_needed + 1
