@@ -89,12 +89,25 @@ def factor_chunk(rec, n, k, add_const, status, sol):
     p = k + 1
     inv_d = k * (k - 1) // 2
     lo, hi = uint64(0), uint64(n)
-    # sol[L_ij] holds L_ij·D_j until row i is final, the pivot slot D_j until 1/D_j
+    # sol[L_ij] holds L_ij·D_j until row i is final (column i: L_ij), the pivot slot D_j until 1/D_j
     for j in range(k):
         cj = cov_at(p, j)
         mj = MEAN + j
-        for i in range(j, k):
-            at = (i * (i - 1)) // 2 + j if i > j else inv_d + j
+        dj = inv_d + j
+        for c in range(lo, hi):  # the pivot D_j = S_jj − Σ_l (L_jl·D_l)² / D_l
+            sol[dj, c] = rec[cj, c] if add_const else rec[cj, c] + rec[WEIGHT, c] * rec[mj, c] * rec[mj, c]
+        for l in range(j):
+            jl = (j * (j - 1)) // 2 + l
+            dl = inv_d + l
+            for c in range(lo, hi):
+                sol[dj, c] -= sol[jl, c] * sol[jl, c] * sol[dl, c]
+        for l in range(j):  # row j is final: L_jl = (L_jl·D_l) / D_l
+            jl = (j * (j - 1)) // 2 + l
+            dl = inv_d + l
+            for c in range(lo, hi):
+                sol[jl, c] *= sol[dl, c]
+        for i in range(j + 1, k):  # L_ij·D_j = S_ij − Σ_l (L_il·D_l)·L_jl
+            at = (i * (i - 1)) // 2 + j
             ci = cj + i - j
             mi = MEAN + i
             for c in range(lo, hi):
@@ -102,10 +115,8 @@ def factor_chunk(rec, n, k, add_const, status, sol):
             for l in range(j):
                 il = (i * (i - 1)) // 2 + l
                 jl = (j * (j - 1)) // 2 + l
-                dl = inv_d + l
                 for c in range(lo, hi):
-                    sol[at, c] -= sol[il, c] * sol[jl, c] * sol[dl, c]
-        dj = inv_d + j
+                    sol[at, c] -= sol[il, c] * sol[jl, c]
         for c in range(lo, hi):
             pivot = sol[dj, c]
             diag = rec[cj, c]
@@ -124,12 +135,6 @@ def factor_chunk(rec, n, k, add_const, status, sol):
                 elif not pivot > REFINE_TOL * scale:
                     status[c] = REFINE
             sol[dj, c] = 1.0 / pivot
-    for i in range(1, k):  # unit lower L: L_ij = (L_ij·D_j) / D_j
-        for j in range(i):
-            ij = (i * (i - 1)) // 2 + j
-            dj = inv_d + j
-            for c in range(lo, hi):
-                sol[ij, c] *= sol[dj, c]
 
 
 @jit(python=False, address=True)
