@@ -148,10 +148,14 @@ def begin_segment(x, xrow, y, offsets, g, times, window, span, lam, row_weights,
     k = x.shape[1]
     identity = xrow.shape[0] == 0
     has_rw = row_weights.shape[0] > 0
+    n_invalid = 0  # running sums kept in registers, stored once per row
+    pos_sum = 0.0
+    logw_sum = 0.0
     seg[INVALID_BEFORE, 0] = 0
     segf[POS_BEFORE, 0] = 0.0
     segf[LOGW_BEFORE, 0] = 0.0
     first = 0
+    prev_pos = 0
     for t in range(length):
         if span > 0:
             while times[t_first + t] - times[t_first + first] >= span:
@@ -174,11 +178,18 @@ def begin_segment(x, xrow, y, offsets, g, times, window, span, lam, row_weights,
             if not rw > 0.0:
                 ok = False
         segf[RW, t] = rw
-        segf[LOGW_BEFORE, t + 1] = segf[LOGW_BEFORE, t] + (math.log(rw) if ok and has_rw else 0.0)
+        if ok:
+            pos_sum += pos
+            if has_rw:
+                logw_sum += math.log(rw)
+        else:
+            n_invalid += 1
+        segf[LOGW_BEFORE, t + 1] = logw_sum
         seg[VALID, t] = 1 if ok else 0
-        seg[INVALID_BEFORE, t + 1] = seg[INVALID_BEFORE, t] + (0 if ok else 1)
-        segf[POS_BEFORE, t + 1] = segf[POS_BEFORE, t] + (pos if ok else 0)
-        segf[STEPS, t] = 1.0 if t == 0 or lam == 1.0 else lam ** (pos - seg[POS, t - 1])
+        seg[INVALID_BEFORE, t + 1] = n_invalid
+        segf[POS_BEFORE, t + 1] = pos_sum
+        segf[STEPS, t] = 1.0 if t == 0 or lam == 1.0 else lam ** (pos - prev_pos)
+        prev_pos = pos
     return start, length
 
 
