@@ -47,7 +47,7 @@ are skipped (the walk catches up at the next needed one); their columns hold uns
 
 **Scratch.** A walk needs a handful of arrays, allocated once per kernel call by the engine
 (:func:`quantreg.engine.workspace`) and passed flat — numba compiles nested tuples of arrays
-slowly: ``seg`` (int64, 4 rows) and ``segf`` (float64, 2 rows) describe the current segment
+slowly: ``seg`` (int64, 4 rows) and ``segf`` (float64, 4 rows) describe the current segment
 (:func:`begin_segment`); ``front`` holds the suffix records; ``work`` the back records, the
 merge's scratch and per-row factors; ``cur`` the record being accumulated, one row of data and
 the front's age factor; ``istate`` the walk's position (:data:`FLIP`, :data:`BASE`,
@@ -237,7 +237,8 @@ def walk_chunk(x, xrow, y, start, seg, segf, t0, t1, need, weighted, front, work
 
     ``x[xrow[row]]`` (or ``x[row]`` when ``xrow`` is empty) holds the regressors of data row
     ``row``; ``seg``, ``segf`` and ``istate``: prepared by :func:`begin_segment`; ``front``
-    (record × longest window + padding), ``work`` (2·record + p + 3 rows × CHUNK_COLS) and
+    (record × (longest window + padding + CHUNK_COLS): its last CHUNK_COLS columns take the
+    fronts of calendar windows gathered), ``work`` (record + p + 3 rows × CHUNK_COLS) and
     ``cur`` (record + 2p + 1): scratch. Chunks must come in order.
     """
     p = k + 1
