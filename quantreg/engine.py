@@ -308,7 +308,7 @@ def workspace(k: int, longest: int, window: int) -> tuple[np.ndarray, ...]:
     return (
         np.empty((4, longest + 1), dtype=np.int64), np.empty((4, longest + 1)),
         np.empty((size, _padded(min(window, longest) + 8 + CHUNK_COLS))), np.empty((size + p + 3, CHUNK_COLS)),
-        np.empty(size + 2 * p + 1), np.empty(IDX + CHUNK, dtype=np.int64), np.empty((size, CHUNK_COLS)),
+        np.empty(2 * p + 1), np.empty(IDX + CHUNK, dtype=np.int64), np.empty((size, CHUNK_COLS)),
         np.empty((n_sol, CHUNK_COLS)), np.empty(CHUNK, dtype=np.int8), np.empty(CHUNK, dtype=np.bool_),
     )
 

@@ -67,6 +67,8 @@ CHUNK = 256
 #: Columns of the chunk buffers: CHUNK plus padding, so that the rows of a buffer do not fall
 #: into the same cache sets (a row stride of exactly 2 KiB makes them collide).
 CHUNK_COLS = CHUNK + 8
+#: The column of ``work`` that carries the back's record from chunk to chunk.
+BACK = CHUNK_COLS - 1
 
 #: Position of the weight sum and of the first mean in a record.
 WEIGHT = 0
@@ -82,13 +84,16 @@ STEPS = 1
 RW = 2
 LOGW_BEFORE = 3
 
-# ``istate``: the flip row, the row of front column 0, the last row in the back, the segment's
-# length, then per chunk row the front column of its window
+#: ``cur``: one row minus a record's means at ``Z … Z + p − 1``, then the front's age factor
+#: (``p``) and the shift (``p + 1 … 2p``).
+Z = 0
+
+# ``istate``: the flip row, the row of front column 0, the last row in the back, then per chunk
+# row the front column of its window
 FLIP = 0
 BASE = 1
 LAST = 2
-SEG_LEN = 3
-IDX = 4
+IDX = 3
 
 
 @jit(python=False)
@@ -144,7 +149,6 @@ def begin_segment(x, xrow, y, offsets, g, times, window, span, lam, row_weights,
     istate[FLIP] = 0
     istate[BASE] = 0
     istate[LAST] = -1
-    istate[SEG_LEN] = length
     k = x.shape[1]
     identity = xrow.shape[0] == 0
     has_rw = row_weights.shape[0] > 0
@@ -200,21 +204,24 @@ UNROLL_P = 9
 
 
 @jit(inline="always")
-def welford_update(cur, z0, p, bound, ratio, factor):
-    """Add a row to the record ``cur`` (weighted Welford): ``cur[z0 … z0 + p − 1]`` holds the
-    row minus the record's means, ``ratio = w / W_new`` and ``factor = W_old · ratio``:
-    ``mean += z·ratio``, ``C += factor·z zᵀ``. ``bound``: a compile-time constant ≥ ``p`` (see
-    :data:`UNROLL_P`), or ``p``."""
+def welford_update(buf, sc, dc, cur, p, bound, ratio, factor, scale):
+    """Record ``buf[:, dc]`` = record ``buf[:, sc]`` plus a row (weighted Welford), its weight
+    excepted: ``cur[Z … Z + p − 1]`` holds the row minus the source's means, ``ratio = w / W_new``,
+    ``factor = W_old · ratio``, and ``scale`` ages the source's cross-products (1.0 without
+    exponential weights): ``mean = mean_src + z·ratio``, ``C = scale·C_src + factor·z zᵀ``. One
+    read and one write per entry: records are built in their own columns, never accumulated
+    elsewhere and copied. ``bound``: a compile-time constant ≥ ``p`` (see :data:`UNROLL_P`), or
+    ``p``."""
     for a in range(bound):
         if a < p:
-            cur[MEAN + a] += cur[z0 + a] * ratio
+            buf[MEAN + a, dc] = buf[MEAN + a, sc] + cur[Z + a] * ratio
     e = MEAN + p
     for a in range(bound):
         if a < p:
-            d_a = factor * cur[z0 + a]
+            d_a = factor * cur[Z + a]
             for b in range(a, bound):
                 if b < p:
-                    cur[e] += d_a * cur[z0 + b]
+                    buf[e, dc] = buf[e, sc] * scale + d_a * cur[Z + b]
                     e += 1
 
 
@@ -245,9 +252,8 @@ def walk_chunk(x, xrow, y, start, seg, segf, t0, t1, need, weighted, front, work
     size = (p * (p + 3)) // 2 + 1
     delta0 = size  # rows of work: back records, δ of the means, φ/cross/share
     phi_row = delta0 + p
-    z0 = size  # cur: the record, one row minus the means, the front's age factor, the shift
-    age = size + p
-    shift0 = age + 1
+    age = p  # cur: one row minus the means, the front's age factor, the shift
+    shift0 = p + 1
     identity = xrow.shape[0] == 0
     t = t0
     while t < t1:
@@ -256,65 +262,66 @@ def walk_chunk(x, xrow, y, start, seg, segf, t0, t1, need, weighted, front, work
             continue
         s = seg[STARTS, t]
         rebuild = s >= istate[FLIP]
-        final = t == istate[SEG_LEN] - 1
         if rebuild:  # the front is used up: records of rows j … t for every j of this window
+            buf = front  # front[:, j − s]: rows j … t, from front[:, j − s + 1] (t − s + 1: none)
             first, stop, step = t, s - 1, -1
             last_needed = t
+            sc = t - s + 1
+            cur[age] = 1.0
+            # shifted coordinates: rows are read minus the window's latest complete row, so
+            # that the updates work at the scale of the rows' spread, not of their level
+            read_shift(x, xrow, y, start, seg, s, t, k, cur, shift0)
         else:  # this and the following rows that share the front: extend the back
-            last_needed = t
+            buf = work  # work[:, j − t0]: rows flip … j, from the previous row's; the column
+            last_needed = t  # BACK carries the back from chunk to chunk, and rows before it
             u = t
             while u < t1 and (not need[u - t0] or seg[STARTS, u] < istate[FLIP]):
                 if need[u - t0]:
                     last_needed = u
                 u += 1
             first, stop, step = istate[LAST] + 1, last_needed + 1, 1
+            sc = BACK
         if rebuild or first == istate[FLIP]:
             for e in range(size):
-                cur[e] = 0.0
-        if rebuild:
-            cur[age] = 1.0
-            # shifted coordinates: rows are read minus the window's latest complete row, so
-            # that the updates work at the scale of the rows' spread, not of their level
-            read_shift(x, xrow, y, start, seg, s, t, k, cur, shift0)
+                buf[e, sc] = 0.0
         weight = 1.0
         for j in range(first, stop, step):
+            scale = 1.0
             if weighted:
                 if rebuild:  # an older row: its weight relative to row t
                     if j < t:
                         weight *= segf[STEPS, j + 1]
                 else:  # age the back (and the front) by one row
-                    step_j = segf[STEPS, j]
-                    cur[age] *= step_j
-                    cur[WEIGHT] *= step_j
-                    for e in range(MEAN + p, size):
-                        cur[e] *= step_j
-            if seg[VALID, j]:  # weighted Welford update of cur with row j (weight: exponential × row)
+                    scale = segf[STEPS, j]
+                    cur[age] *= scale
+            dc = j - s if rebuild else (j - t0 if j >= t0 else BACK)
+            # record buf[:, dc] = record buf[:, sc] (weight and cross-products aged by scale) ⊕ row j
+            w_old = buf[WEIGHT, sc] * scale
+            if seg[VALID, j]:  # weighted Welford update with row j (weight: exponential × row)
                 row = start + j
                 xr = row if identity else xrow[row]
                 w_row = weight * segf[RW, j]
-                w_old = cur[WEIGHT]
                 w_new = w_old + w_row
-                cur[WEIGHT] = w_new
+                buf[WEIGHT, dc] = w_new
                 ratio = w_row / w_new
                 factor = w_old * ratio
-                for c in range(k):  # the (shifted) row minus the current means
-                    cur[z0 + c] = (x[xr, c] - cur[shift0 + c]) - cur[MEAN + c]
-                cur[z0 + k] = (y[row] - cur[shift0 + k]) - cur[MEAN + k]
+                for c in range(k):  # the (shifted) row minus the source's means
+                    cur[Z + c] = (x[xr, c] - cur[shift0 + c]) - buf[MEAN + c, sc]
+                cur[Z + k] = (y[row] - cur[shift0 + k]) - buf[MEAN + k, sc]
                 if p <= UNROLL_P:  # the same update, with loops the compiler unrolls
-                    welford_update(cur, z0, p, UNROLL_P, ratio, factor)
+                    welford_update(buf, sc, dc, cur, p, UNROLL_P, ratio, factor, scale)
                 else:
-                    welford_update(cur, z0, p, p, ratio, factor)
-            if rebuild:
-                col = j - s
-                if col == 0 or not final:  # the segment's last row: no later window reads the others
-                    for e in range(size):
-                        front[e, col] = cur[e]
-            elif j >= t0:
-                col = j - t0
-                for e in range(size):
-                    work[e, col] = cur[e]
-                istate[IDX + col] = seg[STARTS, j] - istate[BASE]
-                work[phi_row, col] = cur[age]
+                    welford_update(buf, sc, dc, cur, p, p, ratio, factor, scale)
+            else:  # a missing row: the source, aged
+                buf[WEIGHT, dc] = w_old
+                for e in range(MEAN, MEAN + p):
+                    buf[e, dc] = buf[e, sc]
+                for e in range(MEAN + p, size):
+                    buf[e, dc] = buf[e, sc] * scale
+            if not rebuild and j >= t0:
+                istate[IDX + dc] = seg[STARTS, j] - istate[BASE]
+                work[phi_row, dc] = cur[age]
+            sc = dc
         if rebuild:
             istate[FLIP] = t + 1
             istate[BASE] = s
@@ -325,6 +332,9 @@ def walk_chunk(x, xrow, y, start, seg, segf, t0, t1, need, weighted, front, work
                 out[MEAN + a, t - t0] += cur[shift0 + a]
             t += 1
             continue
+        if sc != BACK:
+            for e in range(size):
+                work[e, BACK] = work[e, sc]
         istate[LAST] = last_needed
         # merge: out[:, c] = front[:, idx[c]] aged by φ ⊕ back[:, c], over chunk columns c0 … c1 − 1
         c0, c1 = t - t0, last_needed + 1 - t0
