@@ -653,7 +653,7 @@ def lag_within_instrument(
     order; the caller's row order does not matter.
     """
     time_pos, inst_pos = resolve_levels(frame.index, time_level, instrument_level)
-    order, offsets = sort_order(frame.index, time_pos, inst_pos)
+    order, offsets, _ = sort_order(frame.index, time_pos, inst_pos)
     perm = np.arange(len(frame)) if order is None else order
     values = frame.to_numpy(dtype=np.float64, na_value=np.nan)
     ordered = values[perm]

@@ -29,7 +29,10 @@ from quantreg._kernels.walk import CHUNK, CHUNK_COLS, IDX, record_size
 from quantreg._parallel import row_blocks, run_segments
 from quantreg.exceptions import RankDeficientWindowWarning
 from quantreg.options import FitOptions
-from quantreg.panel import Layout
+from quantreg.panel import Layout, grid_to_caller
+
+#: An empty index array: the walk row itself (``Layout.dest``, ``Layout.pdest``).
+_NO_ROWS = np.empty(0, dtype=np.int64)
 
 __all__ = [
     "Fit", "Selection", "CrossSections", "fit", "diagnostics", "select", "cross_sections", "absorb_groups",
@@ -165,6 +168,9 @@ def fit(layout: Layout, options: FitOptions, *, full: bool) -> Fit:
     n_out, n = layout.n_out, layout.n_rows
     k_params = layout.k + int(options.add_constant)
     wide = n_out != n or layout.wide is not None
+    grid = 0 if wide else layout.grid
+    if grid:  # written in walk order, not scattered row by row, then moved to the caller's rows at once
+        layout = dataclasses.replace(layout, dest=_NO_ROWS, pdest=_NO_ROWS)
     out = Fit(
         resid=np.full(n_out, np.nan) if wide else np.empty(n_out),
         fitted=(np.full(n_out, np.nan) if wide else np.empty(n_out)) if full else np.empty(0),
@@ -178,6 +184,8 @@ def fit(layout: Layout, options: FitOptions, *, full: bool) -> Fit:
     _run(ols_kernel, layout, opts, tuple(out))
     if full and options.cov.code != NONROBUST:
         _run(sandwich_kernel, layout, opts, out.bse)
+    if grid:
+        out = Fit(*(grid_to_caller(values, grid) if values.shape[0] else values for values in out))
     _unscale_fit(x_exp, y_exp, options.add_constant, (out.params, out.bse), (out.resid, out.fitted),
                  (out.stats[:, :3],))
     return out

@@ -135,7 +135,7 @@ def _long_layout(
             f"the returns hold {int(np.isnan(yv).sum())} missing value(s) and missing='raise'; "
             "drop them, or use missing='drop' or 'skip'."
         )
-    rows, offsets = sort_order(index, time_pos, inst_pos)  # None: already in walk order
+    rows, offsets, _ = sort_order(index, time_pos, inst_pos)  # None: already in walk order
     date_code = np.asarray(index.codes[time_pos])
     used = np.flatnonzero(np.bincount(date_code, minlength=len(level)) > 0)
     order = np.argsort(level[used], kind="stable")

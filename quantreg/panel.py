@@ -22,6 +22,7 @@ from collections.abc import Hashable, Sequence
 import dataclasses
 from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -109,6 +110,10 @@ class Layout:
     weights : (n,) float64 or empty
         Row weights of the walk rows (WLS), or empty: unweighted. A weight that is not
         positive (or NaN) makes its row a missing row.
+    grid : int
+        The number of segments when ``dest`` is the transpose of a grid (:class:`RowOrder`),
+        else 0: the engine may then write outputs in walk order and move them to the caller's
+        rows with one transposing copy (:func:`grid_to_caller`) instead of scattered stores.
     """
 
     x: np.ndarray
@@ -125,6 +130,7 @@ class Layout:
     y_name: Hashable
     wide: WideLayout | None = None
     weights: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0))
+    grid: int = 0
 
     @property
     def n_rows(self) -> int:
@@ -315,10 +321,20 @@ def _time_keys(index: pd.MultiIndex, level: int) -> np.ndarray:
     return rank[codes]
 
 
-def sort_order(index: pd.MultiIndex, time_pos: int, inst_pos: int) -> tuple[np.ndarray | None, np.ndarray]:
-    """int64 permutation grouping rows by instrument in time order (None: the rows are in that
-    order already), and the segments' offsets. Errors for missing index values and duplicated
-    (datetime, instrument) entries."""
+class RowOrder(NamedTuple):
+    """How rows are grouped: ``perm`` the caller's row of each grouped row (int64; None: the
+    rows are grouped already), ``offsets`` the groups' bounds (int64), and ``grid`` the number
+    of groups when ``perm`` is the transpose of a grid (see :func:`group_rows`: grouped row
+    ``g·d + i`` is the caller's row ``i·grid + g``, ``d`` rows per group), else 0."""
+
+    perm: np.ndarray | None
+    offsets: np.ndarray
+    grid: int = 0
+
+
+def sort_order(index: pd.MultiIndex, time_pos: int, inst_pos: int) -> RowOrder:
+    """The order grouping rows by instrument in time order (see :class:`RowOrder`). Errors for
+    missing index values and duplicated (datetime, instrument) entries."""
     for pos in (time_pos, inst_pos):
         if (index.codes[pos] < 0).any():
             raise PanelError(
@@ -328,13 +344,14 @@ def sort_order(index: pd.MultiIndex, time_pos: int, inst_pos: int) -> tuple[np.n
     n_inst = len(index.levels[inst_pos])
     keys = np.asarray(_time_keys(index, time_pos), dtype=np.int64)
     if _is_grid(inst_codes, n_inst):
-        order, offsets = _grid_transpose(len(inst_codes), n_inst)
+        grid = _grid_transpose(len(inst_codes), n_inst)
         if _increasing_blocks(keys, n_inst):
             # a balanced panel sorted by (datetime, instrument): in time order within each
             # instrument and without duplicates by construction, nothing to check
-            return order, offsets
+            return grid
+        order, offsets = grid.perm, grid.offsets
     else:  # grouping keeps the rows' order within an instrument
-        order, offsets = group_rows(inst_codes, n_inst)
+        order, offsets, _ = group_rows(inst_codes, n_inst)
     # only when that order is not time order, sort by both
     position, kind = _first_disorder(keys if order is None else keys[order], offsets)
     if kind == 1:
@@ -348,12 +365,12 @@ def sort_order(index: pd.MultiIndex, time_pos: int, inst_pos: int) -> tuple[np.n
             "df.drop_duplicates([time, instrument], keep='last'); polars: df.unique([time, "
             "instrument], keep='last'))."
         )
-    return order, offsets
+    return RowOrder(order, offsets)
 
 
-def group_rows(codes: np.ndarray, n_groups: int) -> tuple[np.ndarray | None, np.ndarray]:
-    """The int64 permutation grouping rows by their (non-negative) integer code, the rows in
-    their order within a group, and the groups' int64 offsets. Without a sort when it can be:
+def group_rows(codes: np.ndarray, n_groups: int) -> RowOrder:
+    """The order grouping rows by their (non-negative) integer code, the rows in their order
+    within a group (see :class:`RowOrder`). Without a sort when it can be:
     None when the rows are grouped in code order already (nothing copied); the grid's transpose
     when they come as a grid — each code once per block of ``n_groups`` rows, in code order (a
     balanced panel sorted by (datetime, instrument), as ``stack()`` or
@@ -364,13 +381,13 @@ def group_rows(codes: np.ndarray, n_groups: int) -> tuple[np.ndarray | None, np.
         starts = np.arange(n_groups + 1)
         if n_groups < np.iinfo(codes.dtype).max:  # searched in the codes' own type: no converted copy
             starts = starts.astype(codes.dtype)
-        return None, np.searchsorted(codes, starts).astype(np.int64)
+        return RowOrder(None, np.searchsorted(codes, starts).astype(np.int64))
     if _is_grid(codes, n_groups):
         return _grid_transpose(n, n_groups)
     offsets = np.zeros(n_groups + 1, dtype=np.int64)
     narrow = codes.astype(np.uint16) if n_groups <= 65_536 else codes
     np.cumsum(np.bincount(codes, minlength=n_groups), out=offsets[1:])
-    return np.argsort(narrow, kind="stable").astype(np.int64), offsets
+    return RowOrder(np.argsort(narrow, kind="stable").astype(np.int64), offsets)
 
 
 def _is_grid(codes: np.ndarray, n_groups: int) -> bool:
@@ -386,11 +403,20 @@ def _increasing_blocks(keys: np.ndarray, size: int) -> bool:
     return bool((blocks[1:, 0] > blocks[:-1, 0]).all() and (blocks == blocks[:, :1]).all())
 
 
-def _grid_transpose(n: int, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
-    """The permutation grouping a grid's rows (see :func:`_is_grid`) by code, and the offsets."""
+def _grid_transpose(n: int, n_groups: int) -> RowOrder:
+    """The order grouping a grid's rows (see :func:`_is_grid`) by code."""
     per_group = n // n_groups
     order = (np.arange(n_groups, dtype=np.int64)[:, None] + n_groups * np.arange(per_group, dtype=np.int64)).ravel()
-    return order, np.arange(n_groups + 1, dtype=np.int64) * per_group
+    return RowOrder(order, np.arange(n_groups + 1, dtype=np.int64) * per_group, n_groups)
+
+
+def grid_to_caller(values: np.ndarray, grid: int) -> np.ndarray:
+    """Values of the rows (first axis) of a ``grid``-group grid in grouped order, in the
+    caller's order (see :class:`RowOrder`): ``values[perm.argsort()]``, as one transposing copy
+    (numpy's, block-friendly) instead of a scatter."""
+    n = values.shape[0]
+    grouped = values.reshape(grid, n // grid, *values.shape[1:])
+    return np.ascontiguousarray(grouped.swapaxes(0, 1)).reshape(values.shape)
 
 
 def _first_disorder(sorted_keys: np.ndarray, offsets: np.ndarray) -> tuple[int, int]:
@@ -522,13 +548,13 @@ def panel_layout(
     time_pos, inst_pos = resolve_levels(data.index, time_level, instrument_level)
     check_time_level(data.index, time_pos)
     y_name, x_names, y_values, x_columns = _frame_values(data, y, x, missing)
-    order, offsets = sort_order(data.index, time_pos, inst_pos)
+    order, offsets, grid = sort_order(data.index, time_pos, inst_pos)
     x_rows, y_rows = _gather(y_values, x_columns, order)
     times, unit = panel_times(data.index, time_pos, order) if calendar else (_NO_ROWS, 1)
     return Layout(
         x=x_rows, y=y_rows, offsets=offsets, xrow=_NO_ROWS, dest=_NO_ROWS if order is None else order,
         pdest=_NO_ROWS, times=times, unit=unit, n_out=len(data), index=data.index, x_names=x_names,
-        y_name=y_name,
+        y_name=y_name, grid=grid,
     )
 
 
@@ -550,7 +576,7 @@ def cross_section_layout(
     check_time_level(data.index, time_pos)
     y_name, x_names, y_values, x_columns = _frame_values(data, y, x, "drop")
     # group rows by date (the roles of the levels swapped: instruments ordered within a date)
-    order, offsets = sort_order(data.index, inst_pos, time_pos)
+    order, offsets, _ = sort_order(data.index, inst_pos, time_pos)
     x_rows, y_rows = _gather(y_values, x_columns, order)
     dates = data.index.levels[time_pos]
     layout = Layout(
@@ -684,11 +710,12 @@ def segment_layout(
         raise PanelError(f"by={by!r} holds missing values (NaN/NaT); drop those rows.")
     labels = pd.Index(labels, name=by)
     y_name, x_names, y_values, x_columns = _frame_values(data, y, x, "drop")
-    order, offsets = group_rows(codes, len(labels))
+    order, offsets, grid = group_rows(codes, len(labels))
     x_rows, y_rows = _gather(y_values, x_columns, order)
     layout = Layout(
         x=x_rows, y=y_rows, offsets=offsets, xrow=_NO_ROWS, dest=_NO_ROWS if order is None else order,
         pdest=_NO_ROWS, times=_NO_ROWS, unit=1, n_out=len(data), index=data.index, x_names=x_names, y_name=y_name,
+        grid=grid,
     )
     return layout, labels
 

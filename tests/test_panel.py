@@ -233,7 +233,7 @@ def test_grouping_equals_the_stable_sort(n_groups, n_blocks, swap, drop, by_code
     if drop:
         codes = codes[1:]
     codes = codes.astype(np.int8)
-    order, offsets = group_rows(codes, n_groups)
+    order, offsets, _ = group_rows(codes, n_groups)
     perm = np.arange(codes.shape[0]) if order is None else order
     np.testing.assert_array_equal(perm, np.argsort(codes, kind="stable"))
     np.testing.assert_array_equal(offsets, np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=n_groups))]))
@@ -272,7 +272,7 @@ def test_sort_order_of_a_grid_equals_the_lexsort(n_inst, n_dates, change):
         with pytest.raises(PanelError, match="duplicated"):
             sort_order(index, 0, 1)
         return
-    order, offsets = sort_order(index, 0, 1)
+    order, offsets, _ = sort_order(index, 0, 1)
     perm = np.arange(len(index)) if order is None else order
     np.testing.assert_array_equal(perm, np.lexsort((times, inst_codes)))
     np.testing.assert_array_equal(offsets, np.arange(n_inst + 1) * n_dates)

@@ -257,6 +257,29 @@ def test_unsorted_input_is_returned_in_the_callers_order():
     assert_frame_close(res.resid.loc[df.index], expected.resid, rtol=0, atol=0)
 
 
+def test_a_grid_panel_is_written_in_walk_order_and_returned_in_the_callers():
+    """A balanced panel sorted by (datetime, instrument) is laid out as a grid (its outputs
+    written in walk order, then moved to the caller's rows in one transposing copy): every
+    output equals the same rows' in any other order, bit for bit, HAC errors included."""
+    from quantreg.datasets import make_panel
+    from quantreg.panel import panel_layout
+
+    df = make_panel(5, 40, 2, nan_frac=0.05, unbalanced=False, seed=21)
+    assert panel_layout(df).grid == 5
+    shuffled = df.sample(frac=1.0, random_state=4)
+    assert panel_layout(shuffled).grid == 0
+    for kwargs in ({}, {"cov_type": "HAC", "cov_kwds": {"maxlags": 2}}):
+        grid = quantreg.rolling_ols(df, window=8, **kwargs)
+        other = quantreg.rolling_ols(shuffled, window=8, **kwargs)
+        assert grid.params.index.equals(df.index)
+        for name in ("params", "bse", "resid", "fitted", "nobs", "rsquared", "status"):
+            got, expected = getattr(grid, name), getattr(other, name).loc[df.index]
+            if isinstance(got, pd.DataFrame):
+                pd.testing.assert_frame_equal(got, expected)
+            else:
+                pd.testing.assert_series_equal(got, expected)
+
+
 def test_level_names_are_configurable_and_time_is_detected_by_dtype():
     df = make_test_panel(2, 20, 1, seed=15)
     expected = quantreg.rolling_resid(df, window=5)
