@@ -62,8 +62,10 @@ def solution_rows(k: int):
     """Rows of the ``sol`` buffer of :func:`solve_chunk` for ``k`` regressors:
     ``(u, beta, ssr, linv, inv_diag, fit, qr, total)`` — the first row of each block. Rows
     ``0 …`` hold the factorisation: ``L_ij`` (``i > j``) at ``i(i−1)/2 + j``, ``1/D_j`` at
-    ``k(k−1)/2 + j``. The ``qr`` block (``k + 2`` rows): slopes and SSR of a window solved by
-    QR (:mod:`quantreg._kernels.refine`), then 1.0 where it was."""
+    ``k(k−1)/2 + j``. The first two rows of ``inv_diag`` count, during :func:`factor_chunk`,
+    each window's constant regressors and small pivots. The ``qr`` block (``k + 2`` rows):
+    slopes and SSR of a window solved by QR (:mod:`quantreg._kernels.refine`), then 1.0 where
+    it was."""
     u = k * (k - 1) // 2 + k
     beta = u + k
     ssr = beta + k
@@ -89,6 +91,13 @@ def factor_chunk(rec, n, k, add_const, status, sol):
     p = k + 1
     inv_d = k * (k - 1) // 2
     lo, hi = uint64(0), uint64(n)
+    # constant regressors and small pivots are counted per window (in the rows of the inverse's
+    # diagonal, free until solve_chunk), so that the loops over the columns stay branch-free
+    n_constant = solution_rows(k)[4]
+    n_small = n_constant + 1
+    for c in range(lo, hi):
+        sol[n_constant, c] = 0.0
+        sol[n_small, c] = 0.0
     # sol[L_ij] holds L_ij·D_j until row i is final (column i: L_ij), the pivot slot D_j until 1/D_j
     for j in range(k):
         cj = cov_at(p, j)
@@ -129,12 +138,15 @@ def factor_chunk(rec, n, k, add_const, status, sol):
             else:
                 constant = not diag + w * m_j * m_j > 0.0
                 scale = diag + w * m_j * m_j
-            if status[c] == OK or status[c] == REFINE:
-                if constant:
-                    status[c] = RANK_DEFICIENT
-                elif not pivot > REFINE_TOL * scale:
-                    status[c] = REFINE
+            sol[n_constant, c] += 1.0 if constant else 0.0
+            sol[n_small, c] += 0.0 if pivot > REFINE_TOL * scale else 1.0
             sol[dj, c] = 1.0 / pivot
+    for c in range(n):  # the status, once all pivots are known
+        if status[c] == OK or status[c] == REFINE:
+            if sol[n_constant, c] > 0.0:
+                status[c] = RANK_DEFICIENT
+            elif sol[n_small, c] > 0.0:
+                status[c] = REFINE
 
 
 @jit(python=False, address=True)
