@@ -133,13 +133,14 @@ def ols_kernel(x, xrow, y, offsets, dest, pdest, times, first, last, opts, outs,
             n = fit_chunk(x, xrow, y, offsets, times, g, t0, opts, full, seg, segf, front, work, cur, istate, rec,
                           sol, state, need, steps)
             if not opts.out_of_sample:  # x_t'β, as ȳ + (x_t − x̄)'β so that level data stay exact
-                for c in range(n):
-                    sol[fit, c] = rec[MEAN + k, c] if add_const else 0.0
-                for j in range(k):
-                    for c in range(n):
-                        row = start + t0 + c
+                for c in range(n):  # row by row: x_t is one contiguous row
+                    row = start + t0 + c
+                    xr = row if identity_x else xrow[row]
+                    value = rec[MEAN + k, c] if add_const else 0.0
+                    for j in range(k):
                         centre = rec[MEAN + j, c] if add_const else 0.0
-                        sol[fit, c] += sol[b0 + j, c] * (x[row if identity_x else xrow[row], j] - centre)
+                        value += sol[b0 + j, c] * (x[xr, j] - centre)
+                    sol[fit, c] = value
             for c in range(n):
                 t = t0 + c
                 row = start + t
