@@ -204,14 +204,13 @@ UNROLL_P = 9
 
 
 @jit(inline="always")
-def welford_update(buf, sc, dc, cur, p, bound, ratio, factor, scale):
+def welford_update(buf, sc, dc, cur, p, bound, ratio, factor):
     """Record ``buf[:, dc]`` = record ``buf[:, sc]`` plus a row (weighted Welford), its weight
-    excepted: ``cur[Z … Z + p − 1]`` holds the row minus the source's means, ``ratio = w / W_new``,
-    ``factor = W_old · ratio``, and ``scale`` ages the source's cross-products (1.0 without
-    exponential weights): ``mean = mean_src + z·ratio``, ``C = scale·C_src + factor·z zᵀ``. One
-    read and one write per entry: records are built in their own columns, never accumulated
-    elsewhere and copied. ``bound``: a compile-time constant ≥ ``p`` (see :data:`UNROLL_P`), or
-    ``p``."""
+    excepted: ``cur[Z … Z + p − 1]`` holds the row minus the source's means, ``ratio = w / W_new``
+    and ``factor = W_old · ratio``: ``mean = mean_src + z·ratio``, ``C = C_src + factor·z zᵀ``.
+    One read and one write per entry (``sc == dc``: in place): records are built in their own
+    columns, never accumulated elsewhere and copied. ``bound``: a compile-time constant ≥ ``p``
+    (see :data:`UNROLL_P`), or ``p``."""
     for a in range(bound):
         if a < p:
             buf[MEAN + a, dc] = buf[MEAN + a, sc] + cur[Z + a] * ratio
@@ -221,7 +220,7 @@ def welford_update(buf, sc, dc, cur, p, bound, ratio, factor, scale):
             d_a = factor * cur[Z + a]
             for b in range(a, bound):
                 if b < p:
-                    buf[e, dc] = buf[e, sc] * scale + d_a * cur[Z + b]
+                    buf[e, dc] = buf[e, sc] + d_a * cur[Z + b]
                     e += 1
 
 
@@ -286,21 +285,26 @@ def walk_chunk(x, xrow, y, start, seg, segf, t0, t1, need, weighted, front, work
                 buf[e, sc] = 0.0
         weight = 1.0
         for j in range(first, stop, step):
-            scale = 1.0
+            dc = j - s if rebuild else (j - t0 if j >= t0 else BACK)
             if weighted:
                 if rebuild:  # an older row: its weight relative to row t
                     if j < t:
                         weight *= segf[STEPS, j + 1]
-                else:  # age the back (and the front) by one row
-                    scale = segf[STEPS, j]
-                    cur[age] *= scale
-            dc = j - s if rebuild else (j - t0 if j >= t0 else BACK)
-            # record buf[:, dc] = record buf[:, sc] (weight and cross-products aged by scale) ⊕ row j
-            w_old = buf[WEIGHT, sc] * scale
+                else:  # age the back (and the front) by one row: the source, aged, into dc first
+                    step_j = segf[STEPS, j]
+                    cur[age] *= step_j
+                    buf[WEIGHT, dc] = buf[WEIGHT, sc] * step_j
+                    for e in range(MEAN, MEAN + p):
+                        buf[e, dc] = buf[e, sc]
+                    for e in range(MEAN + p, size):
+                        buf[e, dc] = buf[e, sc] * step_j
+                    sc = dc
+            # record buf[:, dc] = record buf[:, sc] ⊕ row j
             if seg[VALID, j]:  # weighted Welford update with row j (weight: exponential × row)
                 row = start + j
                 xr = row if identity else xrow[row]
                 w_row = weight * segf[RW, j]
+                w_old = buf[WEIGHT, sc]
                 w_new = w_old + w_row
                 buf[WEIGHT, dc] = w_new
                 ratio = w_row / w_new
@@ -309,15 +313,12 @@ def walk_chunk(x, xrow, y, start, seg, segf, t0, t1, need, weighted, front, work
                     cur[Z + c] = (x[xr, c] - cur[shift0 + c]) - buf[MEAN + c, sc]
                 cur[Z + k] = (y[row] - cur[shift0 + k]) - buf[MEAN + k, sc]
                 if p <= UNROLL_P:  # the same update, with loops the compiler unrolls
-                    welford_update(buf, sc, dc, cur, p, UNROLL_P, ratio, factor, scale)
+                    welford_update(buf, sc, dc, cur, p, UNROLL_P, ratio, factor)
                 else:
-                    welford_update(buf, sc, dc, cur, p, p, ratio, factor, scale)
-            else:  # a missing row: the source, aged
-                buf[WEIGHT, dc] = w_old
-                for e in range(MEAN, MEAN + p):
+                    welford_update(buf, sc, dc, cur, p, p, ratio, factor)
+            elif dc != sc:  # a missing row: the source
+                for e in range(size):
                     buf[e, dc] = buf[e, sc]
-                for e in range(MEAN + p, size):
-                    buf[e, dc] = buf[e, sc] * scale
             if not rebuild and j >= t0:
                 istate[IDX + dc] = seg[STARTS, j] - istate[BASE]
                 work[phi_row, dc] = cur[age]
