@@ -105,16 +105,13 @@ def factor_chunk(rec, n, k, add_const, status, sol):
         dj = inv_d + j
         for c in range(lo, hi):  # the pivot D_j = S_jj − Σ_l (L_jl·D_l)² / D_l
             sol[dj, c] = rec[cj, c] if add_const else rec[cj, c] + rec[WEIGHT, c] * rec[mj, c] * rec[mj, c]
-        for l in range(j):
+        for l in range(j):  # ... and row j is final: L_jl = (L_jl·D_l) / D_l
             jl = (j * (j - 1)) // 2 + l
             dl = inv_d + l
             for c in range(lo, hi):
-                sol[dj, c] -= sol[jl, c] * sol[jl, c] * sol[dl, c]
-        for l in range(j):  # row j is final: L_jl = (L_jl·D_l) / D_l
-            jl = (j * (j - 1)) // 2 + l
-            dl = inv_d + l
-            for c in range(lo, hi):
-                sol[jl, c] *= sol[dl, c]
+                ld = sol[jl, c]
+                sol[dj, c] -= ld * ld * sol[dl, c]
+                sol[jl, c] = ld * sol[dl, c]
         for i in range(j + 1, k):  # L_ij·D_j = S_ij − Σ_l (L_il·D_l)·L_jl
             at = (i * (i - 1)) // 2 + j
             ci = cj + i - j
