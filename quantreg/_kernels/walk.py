@@ -49,9 +49,17 @@ are skipped (the walk catches up at the next needed one); their columns hold uns
 (:func:`quantreg.engine.workspace`) and passed flat — numba compiles nested tuples of arrays
 slowly: ``seg`` (int64, 4 rows) and ``segf`` (float64, 4 rows) describe the current segment
 (:func:`begin_segment`); ``front`` holds the suffix records; ``work`` the back records, the
-merge's scratch and per-row factors; ``cur`` the record being accumulated, one row of data and
-the front's age factor; ``istate`` the walk's position (:data:`FLIP`, :data:`BASE`,
+merge's scratch and per-row factors; ``cur`` one row minus a record's means, the front's age
+factor and the shift; ``istate`` the walk's position (:data:`FLIP`, :data:`BASE`,
 :data:`LAST`) and each chunk row's front column.
+
+**Records built in place.** Each row's record is written once, in its own column, from the
+column of the row before it: the front's ``front[:, j − s]`` from ``front[:, j − s + 1]``
+(backwards from an empty column above the window's last row), the back's ``work[:, j − t0]``
+from ``work[:, j − t0 − 1]`` (the column :data:`BACK` carries the back from chunk to chunk and
+takes the rows before a chunk). One read and one write per entry, where accumulating in a
+scratch record and copying it out would write every entry twice — the walk is bound by its
+stores.
 """
 
 from __future__ import annotations
