@@ -168,8 +168,11 @@ def fit(layout: Layout, options: FitOptions, *, full: bool) -> Fit:
     n_out, n = layout.n_out, layout.n_rows
     k_params = layout.k + int(options.add_constant)
     wide = n_out != n or layout.wide is not None
-    grid = 0 if wide else layout.grid
-    if grid:  # written in walk order, not scattered row by row, then moved to the caller's rows at once
+    # residuals of a grid: written in walk order, not scattered row by row, then moved to the
+    # caller's rows at once (with coefficients and statistics as well, the copies cost more
+    # than the scattered stores)
+    grid = 0 if wide or full else layout.grid
+    if grid:
         layout = dataclasses.replace(layout, dest=_NO_ROWS, pdest=_NO_ROWS)
     out = Fit(
         resid=np.full(n_out, np.nan) if wide else np.empty(n_out),

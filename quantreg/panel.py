@@ -112,7 +112,7 @@ class Layout:
         positive (or NaN) makes its row a missing row.
     grid : int
         The number of segments when ``dest`` is the transpose of a grid (:class:`RowOrder`),
-        else 0: the engine may then write outputs in walk order and move them to the caller's
+        else 0: the engine then writes residuals in walk order and moves them to the caller's
         rows with one transposing copy (:func:`grid_to_caller`) instead of scattered stores.
     """
 

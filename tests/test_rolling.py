@@ -7,6 +7,7 @@ values to 9 significant digits.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -258,16 +259,26 @@ def test_unsorted_input_is_returned_in_the_callers_order():
 
 
 def test_a_grid_panel_is_written_in_walk_order_and_returned_in_the_callers():
-    """A balanced panel sorted by (datetime, instrument) is laid out as a grid (its outputs
+    """A balanced panel sorted by (datetime, instrument) is laid out as a grid (its residuals
     written in walk order, then moved to the caller's rows in one transposing copy): every
     output equals the same rows' in any other order, bit for bit, HAC errors included."""
+    from quantreg import engine
     from quantreg.datasets import make_panel
+    from quantreg.options import fit_options
     from quantreg.panel import panel_layout
 
     df = make_panel(5, 40, 2, nan_frac=0.05, unbalanced=False, seed=21)
-    assert panel_layout(df).grid == 5
+    layout = panel_layout(df)
+    assert layout.grid == 5
     shuffled = df.sample(frac=1.0, random_state=4)
     assert panel_layout(shuffled).grid == 0
+    pd.testing.assert_series_equal(quantreg.rolling_resid(df, window=8),
+                                   quantreg.rolling_resid(shuffled, window=8).loc[df.index])
+    walk_order = engine.fit(layout, fit_options(layout, window=8), full=False)
+    scattered = dataclasses.replace(layout, grid=0)
+    expected = engine.fit(scattered, fit_options(scattered, window=8), full=False)
+    np.testing.assert_array_equal(walk_order.resid, expected.resid)
+    np.testing.assert_array_equal(walk_order.status, expected.status)
     for kwargs in ({}, {"cov_type": "HAC", "cov_kwds": {"maxlags": 2}}):
         grid = quantreg.rolling_ols(df, window=8, **kwargs)
         other = quantreg.rolling_ols(shuffled, window=8, **kwargs)
