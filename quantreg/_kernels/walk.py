@@ -253,7 +253,7 @@ def walk_chunk(x, xrow, y, start, seg, segf, t0, t1, need, weighted, front, work
     ``row``; ``seg``, ``segf`` and ``istate``: prepared by :func:`begin_segment`; ``front``
     (record × (longest window + padding + CHUNK_COLS): its last CHUNK_COLS columns take the
     fronts of calendar windows gathered), ``work`` (record + p + 3 rows × CHUNK_COLS) and
-    ``cur`` (record + 2p + 1): scratch. Chunks must come in order.
+    ``cur`` (2p + 1): scratch. Chunks must come in order.
     """
     p = k + 1
     size = (p * (p + 3)) // 2 + 1
