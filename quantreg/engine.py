@@ -25,7 +25,7 @@ from quantreg._kernels.options import Options
 from quantreg._kernels.sandwich import NONROBUST, sandwich_kernel
 from quantreg._kernels.select import select_kernel
 from quantreg._kernels.steps import SOLVE_STEPS, SOLVERS, STEPS, prepare
-from quantreg._kernels.walk import CHUNK, CHUNK_COLS, IDX, record_size
+from quantreg._kernels.walk import CHUNK, CHUNK_COLS, IDX, LARGEST, record_size
 from quantreg._parallel import row_blocks, run_segments
 from quantreg.exceptions import RankDeficientWindowWarning
 from quantreg.options import FitOptions
@@ -119,19 +119,24 @@ def _power_of_two_exponent(values: np.ndarray, hi: float, lo: float) -> int:
     return -exponent if largest > 0.0 and abs(exponent) > EQUILIBRATE_EXP else 0
 
 
-def equilibrate(layout: Layout) -> tuple[Layout, np.ndarray, int]:
+def equilibrate(layout: Layout, largest: np.ndarray | None = None) -> tuple[Layout, np.ndarray, int]:
     """The layout with each regressor column and the regressand scaled by a power of two
     (:data:`EQUILIBRATE_EXP`), and the exponents ``(a, b)`` applied: ``x_j·2^a_j``, ``y·2^b``.
+    ``largest``: each column's largest magnitude (the regressors', then ``y``'s), when known
+    (:func:`_run`); else they are taken from the data.
 
     Scaling by powers of two is exact and every step of the kernels commutes with it, so the
     fit of the scaled layout, mapped back (:func:`unscale`), is the fit of the original bit for
     bit wherever the original does not overflow or underflow — and finite where it would.
     """
-    his, los = _column_extremes(layout.x)
-    x_exp = np.array([_power_of_two_exponent(layout.x[:, j], float(his[j]), float(los[j]))
-                      for j in range(layout.k)], dtype=np.int64)
-    y_hi, y_lo = _column_extremes(layout.y[:, None])
-    y_exp = _power_of_two_exponent(layout.y, float(y_hi[0]), float(y_lo[0]))
+    if largest is not None:
+        his, los = largest, np.zeros_like(largest)
+    else:
+        his, los = (np.concatenate(pair) for pair in zip(_column_extremes(layout.x), _column_extremes(layout.y[:, None])))
+    k = layout.k
+    x_exp = np.array([_power_of_two_exponent(layout.x[:, j], float(his[j]), float(los[j])) for j in range(k)],
+                     dtype=np.int64)
+    y_exp = _power_of_two_exponent(layout.y, float(his[k]), float(los[k]))
     if not x_exp.any() and y_exp == 0:
         return layout, x_exp, y_exp
     x = np.ascontiguousarray(np.ldexp(layout.x, x_exp)) if x_exp.any() else layout.x
@@ -164,7 +169,6 @@ def _unscale_fit(x_exp: np.ndarray, y_exp: int, add_constant: bool, coef: tuple,
 def fit(layout: Layout, options: FitOptions, *, full: bool) -> Fit:
     """Rolling least squares of every row's window (``full``: coefficients, standard errors —
     robust ones as ``options.cov`` says — and statistics as well as residuals)."""
-    layout, x_exp, y_exp = equilibrate(layout)
     n_out, n = layout.n_out, layout.n_rows
     k_params = layout.k + int(options.add_constant)
     wide = n_out != n or layout.wide is not None
@@ -184,7 +188,12 @@ def fit(layout: Layout, options: FitOptions, *, full: bool) -> Fit:
         stats=np.empty((n if full else 0, 4)),
     )
     opts = options.kernel_options(full)
-    _run(ols_kernel, layout, opts, tuple(out))
+    # fitted as it is; the walk finds each column's largest magnitude on the way, and only a
+    # column outside 2^±EQUILIBRATE_EXP makes it fit again, scaled (no pass over the data first)
+    largest = _run(ols_kernel, layout, opts, tuple(out), scale_unknown=True)
+    layout, x_exp, y_exp = equilibrate(layout, largest)
+    if x_exp.any() or y_exp:
+        _run(ols_kernel, layout, opts, tuple(out))
     if full and options.cov.code != NONROBUST:
         _run(sandwich_kernel, layout, opts, out.bse)
     if grid:
@@ -317,11 +326,19 @@ def workspace(k: int, longest: int, window: int) -> tuple[np.ndarray, ...]:
     size = record_size.py_func(p)  # the kernels' formulas, run by Python: nothing to compile
     n_sol = solution_rows.py_func(k)[-1]
     return (
-        np.empty((4, longest + 1), dtype=np.int64), np.empty((4, longest + 1)),
+        np.empty((4, longest + 1), dtype=np.int64), _segment_floats(longest, k),
         np.empty((size, _padded(min(window, longest) + 8 + CHUNK_COLS))), np.empty((size + p + 3, CHUNK_COLS)),
         np.empty(2 * p + 1), np.empty(IDX + CHUNK, dtype=np.int64), np.empty((size, CHUNK_COLS)),
         np.empty((n_sol, CHUNK_COLS)), np.empty(CHUNK, dtype=np.int8), np.empty(CHUNK, dtype=np.bool_),
     )
+
+
+def _segment_floats(longest: int, k: int) -> np.ndarray:
+    """``segf`` of a workspace (see :func:`quantreg._kernels.walk.begin_segment`), its row of
+    the largest magnitudes zeroed."""
+    segf = np.empty((LARGEST + 1, max(longest + 1, k + 1)))
+    segf[LARGEST] = 0.0
+    return segf
 
 
 def _padded(columns: int) -> int:
@@ -341,21 +358,36 @@ _HELPED = (STEPS.walk_chunk, STEPS.solve_chunk)
 
 
 def _run(kernel, layout: Layout, opts, outs, *extra, steps: tuple = STEPS, compiled: tuple | None = None,
-         helped: tuple = _HELPED) -> None:
+         helped: tuple = _HELPED, scale_unknown: bool = False) -> np.ndarray:
     """Run ``kernel`` over the layout's segments on all cores, passing it ``steps`` (then
     ``extra``); ``compiled``: every step it calls (default: ``steps``), of which the helper
-    process compiles those in ``helped`` on a cold first call."""
+    process compiles those in ``helped`` on a cold first call. Returns the largest magnitude
+    of each regressor column and of ``y`` in the segments the kernel began (zeros if it began
+    none). ``scale_unknown``: the layout was not equilibrated — where a column's magnitude is
+    outside ``2^±EQUILIBRATE_EXP`` the QR refinement is not run (the caller fits again at a
+    safe scale)."""
     prepare(steps if compiled is None else compiled, helped)
     if layout.weights.shape[0] > 0:  # row weights (WLS), in walk order
         opts = opts._replace(row_weights=layout.weights)
+    found = []  # per range of segments, from the threads (list.append is atomic)
 
     def run(first: int, last: int) -> None:
         ws = workspace(layout.k, _longest(layout.offsets, first, last), opts.window)
         args = (layout.x, layout.xrow, layout.y, layout.offsets, layout.dest, layout.pdest, layout.times, first, last)
-        if kernel(*args, opts, outs, ws, steps, *extra):  # windows the normal equations cannot be trusted with
+        refine = kernel(*args, opts, outs, ws, steps, *extra)  # windows the normal equations cannot be trusted with
+        largest = ws[1][LARGEST, :layout.k + 1]
+        if refine and not (scale_unknown and _needs_scaling(largest)):
             kernel(*args, opts._replace(refine=True), outs, ws, steps, *extra)
+        found.append(largest)
 
     run_segments(run, layout.offsets)
+    return np.max(found, axis=0) if found else np.zeros(layout.k + 1)
+
+
+def _needs_scaling(largest: np.ndarray) -> bool:
+    """Whether a column whose largest magnitude is ``largest`` is rescaled by :func:`equilibrate`."""
+    exponents = np.frexp(largest)[1]
+    return bool(((largest > 0.0) & (np.abs(exponents) > EQUILIBRATE_EXP)).any() or not np.isfinite(largest).all())
 
 
 def warn_degenerate_windows(status: np.ndarray, layout: Layout, add_constant: bool, stacklevel: int) -> None:

@@ -170,6 +170,18 @@ def test_power_of_two_scaling_gives_identical_numbers(exponents, seed):
     pd.testing.assert_series_equal(res.status, base.status)
 
 
+@pytest.mark.parametrize("exponents", [(500, 0, 0, 0), (0, -700, 0, 300), (0, 0, 0, -1000), (70, 0, -70, 0)])
+def test_residuals_of_a_panel_that_needs_rescaling_are_exact(exponents):
+    """Residuals only (the engine learns each column's magnitude while it fits, and fits again,
+    scaled, only when a column is outside 2^±64 — skipping the QR refinement on the first
+    pass): the same residuals as the unscaled panel, rescaled, bit for bit, on a panel whose
+    every window is refined."""
+    df = scale_panel(3)[["x0", "x1", "x2", "y"]]
+    base = quantreg.rolling_resid(df, y="y", window=15)
+    res = quantreg.rolling_resid(np.ldexp(df, np.array(exponents)), y="y", window=15)
+    np.testing.assert_array_equal(res.to_numpy(), np.ldexp(base.to_numpy(), exponents[3]))
+
+
 # --- refinement: exactly what a QR fit of the window's rows gives -----------------------------------
 def polynomial_panel(seed: int = 9, n: int = 150, level: float = 3.0) -> pd.DataFrame:
     """Regressors x, x², x³ of x near ``level``: every window badly conditioned."""

@@ -91,6 +91,7 @@ POS_BEFORE = 0
 STEPS = 1
 RW = 2
 LOGW_BEFORE = 3
+LARGEST = 4
 
 #: ``cur``: one row minus a record's means at ``Z … Z + p − 1``, then the front's age factor
 #: (``p``) and the shift (``p + 1 … 2p``).
@@ -150,6 +151,10 @@ def begin_segment(x, xrow, y, offsets, g, times, window, span, lam, row_weights,
     - ``segf[RW, t]``: the row's weight (1 without row weights), which multiplies its
       exponential weight, and ``segf[LOGW_BEFORE, t]``: Σ log of the row weights of the valid
       rows before ``t`` (0 without row weights).
+
+    ``segf[LARGEST, c]`` (``c < k``: regressor ``c``, ``c = k``: ``y``) grows to the largest
+    magnitude met in the segments begun so far (NaN ignored; the engine zeroes it once per
+    kernel call): whether a column needs rescaling is known without another pass over the data.
     """
     start = offsets[g]
     length = offsets[g + 1] - start
@@ -181,9 +186,14 @@ def begin_segment(x, xrow, y, offsets, g, times, window, span, lam, row_weights,
         row = start + t
         xr = row if identity else xrow[row]
         ok = not math.isnan(y[row])
+        if abs(y[row]) > segf[LARGEST, k]:
+            segf[LARGEST, k] = abs(y[row])
         for c in range(k):
-            if math.isnan(x[xr, c]):
+            v = x[xr, c]
+            if math.isnan(v):
                 ok = False
+            elif abs(v) > segf[LARGEST, c]:
+                segf[LARGEST, c] = abs(v)
         rw = 1.0
         if has_rw:
             rw = row_weights[row]
