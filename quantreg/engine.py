@@ -115,6 +115,12 @@ def _power_of_two_exponent(values: np.ndarray, hi: float, lo: float) -> int:
     else:
         finite = values[np.isfinite(values)]
         largest = float(np.abs(finite).max()) if finite.size else 0.0
+    return _scale_exponent(largest)
+
+
+def _scale_exponent(largest: float) -> int:
+    """``−e`` for the exponent ``e`` of a column's largest finite magnitude when it is outside
+    ``±EQUILIBRATE_EXP``, else 0."""
     exponent = int(np.frexp(largest)[1])
     return -exponent if largest > 0.0 and abs(exponent) > EQUILIBRATE_EXP else 0
 
@@ -385,9 +391,8 @@ def _run(kernel, layout: Layout, opts, outs, *extra, steps: tuple = STEPS, compi
 
 
 def _needs_scaling(largest: np.ndarray) -> bool:
-    """Whether a column whose largest magnitude is ``largest`` is rescaled by :func:`equilibrate`."""
-    exponents = np.frexp(largest)[1]
-    return bool(((largest > 0.0) & (np.abs(exponents) > EQUILIBRATE_EXP)).any() or not np.isfinite(largest).all())
+    """Whether :func:`equilibrate` may rescale a column whose largest magnitude is in ``largest``."""
+    return not np.isfinite(largest).all() or any(_scale_exponent(float(value)) for value in largest)
 
 
 def warn_degenerate_windows(status: np.ndarray, layout: Layout, add_constant: bool, stacklevel: int) -> None:
