@@ -29,10 +29,7 @@ from quantreg._kernels.walk import CHUNK, CHUNK_COLS, IDX, LARGEST, record_size
 from quantreg._parallel import row_blocks, run_segments
 from quantreg.exceptions import RankDeficientWindowWarning
 from quantreg.options import FitOptions
-from quantreg.panel import Layout, grid_to_caller
-
-#: An empty index array: the walk row itself (``Layout.dest``, ``Layout.pdest``).
-_NO_ROWS = np.empty(0, dtype=np.int64)
+from quantreg.panel import NO_ROWS, Layout, grid_to_caller
 
 __all__ = [
     "Fit", "Selection", "CrossSections", "fit", "diagnostics", "select", "cross_sections", "absorb_groups",
@@ -107,12 +104,10 @@ def _block_extremes(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return hi, lo
 
 
-def _power_of_two_exponent(values: np.ndarray, hi: float, lo: float) -> int:
-    """``−e`` for the exponent ``e`` of the largest finite magnitude in ``values`` (whose max and
-    min are ``hi`` and ``lo``) when it is outside ``±EQUILIBRATE_EXP``, else 0."""
-    if np.isfinite(hi) and np.isfinite(lo):  # no NaN or inf: the extremes, without copies
-        largest = max(abs(hi), abs(lo))
-    else:
+def _power_of_two_exponent(values: np.ndarray, largest: float) -> int:
+    """``−e`` for the exponent ``e`` of the largest finite magnitude in ``values`` (``largest``,
+    when it is finite: no copy) when it is outside ``±EQUILIBRATE_EXP``, else 0."""
+    if not np.isfinite(largest):  # a NaN (from the scan) or an inf: the finite values' own
         finite = values[np.isfinite(values)]
         largest = float(np.abs(finite).max()) if finite.size else 0.0
     return _scale_exponent(largest)
@@ -135,14 +130,12 @@ def equilibrate(layout: Layout, largest: np.ndarray | None = None) -> tuple[Layo
     fit of the scaled layout, mapped back (:func:`unscale`), is the fit of the original bit for
     bit wherever the original does not overflow or underflow — and finite where it would.
     """
-    if largest is not None:
-        his, los = largest, np.zeros_like(largest)
-    else:
+    if largest is None:  # NaN where a column holds a NaN
         his, los = (np.concatenate(pair) for pair in zip(_column_extremes(layout.x), _column_extremes(layout.y[:, None])))
+        largest = np.maximum(np.abs(his), np.abs(los))
     k = layout.k
-    x_exp = np.array([_power_of_two_exponent(layout.x[:, j], float(his[j]), float(los[j])) for j in range(k)],
-                     dtype=np.int64)
-    y_exp = _power_of_two_exponent(layout.y, float(his[k]), float(los[k]))
+    x_exp = np.array([_power_of_two_exponent(layout.x[:, j], float(largest[j])) for j in range(k)], dtype=np.int64)
+    y_exp = _power_of_two_exponent(layout.y, float(largest[k]))
     if not x_exp.any() and y_exp == 0:
         return layout, x_exp, y_exp
     x = np.ascontiguousarray(np.ldexp(layout.x, x_exp)) if x_exp.any() else layout.x
@@ -183,7 +176,7 @@ def fit(layout: Layout, options: FitOptions, *, full: bool) -> Fit:
     # than the scattered stores)
     grid = 0 if wide or full else layout.grid
     if grid:
-        layout = dataclasses.replace(layout, dest=_NO_ROWS, pdest=_NO_ROWS)
+        layout = dataclasses.replace(layout, dest=NO_ROWS, pdest=NO_ROWS)
     out = Fit(
         resid=np.full(n_out, np.nan) if wide else np.empty(n_out),
         fitted=(np.full(n_out, np.nan) if wide else np.empty(n_out)) if full else np.empty(0),
@@ -391,8 +384,9 @@ def _run(kernel, layout: Layout, opts, outs, *extra, steps: tuple = STEPS, compi
 
 
 def _needs_scaling(largest: np.ndarray) -> bool:
-    """Whether :func:`equilibrate` may rescale a column whose largest magnitude is in ``largest``."""
-    return not np.isfinite(largest).all() or any(_scale_exponent(float(value)) for value in largest)
+    """Whether :func:`equilibrate`, given ``largest``, surely rescales a column (an infinite
+    magnitude leaves the decision to the finite values: not surely)."""
+    return any(np.isfinite(value) and _scale_exponent(float(value)) for value in largest)
 
 
 def warn_degenerate_windows(status: np.ndarray, layout: Layout, add_constant: bool, stacklevel: int) -> None:

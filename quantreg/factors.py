@@ -18,6 +18,7 @@ import pandas as pd
 from quantreg.calendar import datetime_ns, time_axis
 from quantreg.exceptions import MissingColumnError, MissingValueError, NonNumericError, PanelError
 from quantreg.panel import (
+    NO_ROWS,
     Layout,
     WideLayout,
     column_as_float,
@@ -28,7 +29,6 @@ from quantreg.panel import (
 
 __all__ = ["check_factor_table", "factor_layout"]
 
-_NO_ROWS = np.empty(0, dtype=np.int64)
 
 
 def _check_labels(frame: pd.DataFrame, what: str, columns: str) -> None:
@@ -143,11 +143,11 @@ def _long_layout(
     fmap = np.full(len(level), -1, dtype=np.int64)
     fmap[used[order]] = np.arange(len(dates))
     xrow = fmap[date_code if rows is None else date_code[rows]]
-    times, unit = time_axis(datetime_ns(dates)) if calendar else (_NO_ROWS, 1)
+    times, unit = time_axis(datetime_ns(dates)) if calendar else (NO_ROWS, 1)
     return Layout(
         x=_align(factors, dates, missing), y=readable_values(yv) if rows is None else yv[rows], offsets=offsets, xrow=xrow,
-        dest=_NO_ROWS if rows is None else rows, pdest=_NO_ROWS,
-        times=times[xrow] if calendar else _NO_ROWS, unit=unit, n_out=len(frame), index=index,
+        dest=NO_ROWS if rows is None else rows, pdest=NO_ROWS,
+        times=times[xrow] if calendar else NO_ROWS, unit=unit, n_out=len(frame), index=index,
         x_names=list(factors.columns), y_name=y_name,
     )
 
@@ -187,12 +187,12 @@ def _wide_layout(returns: pd.DataFrame, factors: pd.DataFrame, missing: str | No
     rank = np.cumsum(mask.ravel()) - 1  # a cell's long row (row-major: Y.stack() order)
     offsets = np.concatenate([[0], np.cumsum(mask.sum(axis=0))]).astype(np.int64)
     xrow = fmap[rows]
-    times, unit = time_axis(datetime_ns(dates)) if calendar else (_NO_ROWS, 1)
+    times, unit = time_axis(datetime_ns(dates)) if calendar else (NO_ROWS, 1)
     wide = WideLayout(returns.index, returns.columns, np.flatnonzero(mask.ravel()))
     return Layout(
         x=_align(factors, dates, missing), y=values[rows, cols], offsets=offsets, xrow=xrow,
         dest=cells.astype(np.int64), pdest=rank[cells].astype(np.int64),
-        times=times[xrow] if calendar else _NO_ROWS, unit=unit, n_out=n_dates * n_cols,
+        times=times[xrow] if calendar else NO_ROWS, unit=unit, n_out=n_dates * n_cols,
         index=returns.index, x_names=list(factors.columns), y_name=returns.columns.name, wide=wide,
     )
 

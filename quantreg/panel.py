@@ -33,7 +33,8 @@ from quantreg.exceptions import MissingColumnError, MissingValueError, NonNumeri
 TIME_LEVEL = "datetime"
 INSTRUMENT_LEVEL = "instrument"
 
-_NO_ROWS = np.empty(0, dtype=np.int64)
+#: An empty index array (``Layout.xrow``, ``dest``, ``pdest``, ``times``): the walk row itself, or none.
+NO_ROWS = np.empty(0, dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -550,10 +551,10 @@ def panel_layout(
     y_name, x_names, y_values, x_columns = _frame_values(data, y, x, missing)
     order, offsets, grid = sort_order(data.index, time_pos, inst_pos)
     x_rows, y_rows = _gather(y_values, x_columns, order)
-    times, unit = panel_times(data.index, time_pos, order) if calendar else (_NO_ROWS, 1)
+    times, unit = panel_times(data.index, time_pos, order) if calendar else (NO_ROWS, 1)
     return Layout(
-        x=x_rows, y=y_rows, offsets=offsets, xrow=_NO_ROWS, dest=_NO_ROWS if order is None else order,
-        pdest=_NO_ROWS, times=times, unit=unit, n_out=len(data), index=data.index, x_names=x_names,
+        x=x_rows, y=y_rows, offsets=offsets, xrow=NO_ROWS, dest=NO_ROWS if order is None else order,
+        pdest=NO_ROWS, times=times, unit=unit, n_out=len(data), index=data.index, x_names=x_names,
         y_name=y_name, grid=grid,
     )
 
@@ -580,7 +581,7 @@ def cross_section_layout(
     x_rows, y_rows = _gather(y_values, x_columns, order)
     dates = data.index.levels[time_pos]
     layout = Layout(
-        x=x_rows, y=y_rows, offsets=offsets, xrow=_NO_ROWS, dest=_NO_ROWS, pdest=_NO_ROWS, times=_NO_ROWS,
+        x=x_rows, y=y_rows, offsets=offsets, xrow=NO_ROWS, dest=NO_ROWS, pdest=NO_ROWS, times=NO_ROWS,
         unit=1, n_out=len(dates), index=data.index, x_names=x_names, y_name=y_name,
         weights=np.empty(0) if weights is None else np.ascontiguousarray(weights if order is None else weights[order]),
     )
@@ -713,8 +714,8 @@ def segment_layout(
     order, offsets, grid = group_rows(codes, len(labels))
     x_rows, y_rows = _gather(y_values, x_columns, order)
     layout = Layout(
-        x=x_rows, y=y_rows, offsets=offsets, xrow=_NO_ROWS, dest=_NO_ROWS if order is None else order,
-        pdest=_NO_ROWS, times=_NO_ROWS, unit=1, n_out=len(data), index=data.index, x_names=x_names, y_name=y_name,
+        x=x_rows, y=y_rows, offsets=offsets, xrow=NO_ROWS, dest=NO_ROWS if order is None else order,
+        pdest=NO_ROWS, times=NO_ROWS, unit=1, n_out=len(data), index=data.index, x_names=x_names, y_name=y_name,
         grid=grid,
     )
     return layout, labels
